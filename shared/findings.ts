@@ -1,0 +1,161 @@
+// The scan report: findings and their evidence. This is the stable JSON schema
+// (`tfaudit scan --format json`, schemaVersion 1) and what the renderer and PDF draw.
+
+export const SEVERITIES = ['critical', 'high', 'medium', 'low', 'info'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+export const CAPABILITIES = [
+  'file-read',
+  'file-write',
+  'filesystem-enumeration',
+  'network',
+  'process',
+  'python-code',
+  'resource-exhaustion',
+  'custom-op',
+  'policy',
+] as const;
+export type Capability = (typeof CAPABILITIES)[number];
+
+export type TriggerKind = 'variable' | 'input' | 'constant' | 'none';
+export type ActivationState = 'active' | 'dormant' | 'unknown';
+
+/** When the op runs. */
+export type Reachability =
+  | 'load' // __saved_model_init_op, table initialisers, restore at load
+  | 'signature' // reached from a serving signature
+  | 'graph' // top-level graph node (GraphDef / MetaGraph without signatures)
+  | 'saver' // TensorFlow's own save/restore machinery only
+  | 'dead' // library function nothing reaches
+  | 'unknown';
+
+export interface PredicateSlice {
+  source: TriggerKind;
+  /** Checkpoint keys of the variables the predicate reads. */
+  variables: string[];
+  /** Signature inputs / placeholders the predicate reads. */
+  inputs: string[];
+  /** The backward slice, predicate first, sources last, as `function/node (Op)`. */
+  nodes: string[];
+  /** Human-readable expression, e.g. `Greater(ReadVariableOp(mode), 0)`. */
+  expression: string;
+}
+
+export interface Gate {
+  /** Function holding the control-flow op; null at graph level. */
+  function: string | null;
+  node: string;
+  op: string; // If, StatelessIf, Case, While, Switch, ...
+  /** Which way must be taken: `then_branch`, `else_branch`, `branches[2]`, `body`, `output_true`. */
+  branch: string;
+  /** The function the branch calls, for functional control flow. */
+  branchFunction: string | null;
+  predicate: PredicateSlice;
+}
+
+export interface Activation {
+  /** Checkpoint prefix as given, or `<model>/variables/variables` for the model's own. */
+  checkpoint: string;
+  state: ActivationState;
+  /** Variable checkpoint key → value rendered as text, and intermediate results that decided it. */
+  values: Record<string, string>;
+  reason: string;
+}
+
+export interface Trigger {
+  kind: TriggerKind;
+  variables: string[];
+  gates: Gate[];
+  activation: Activation[];
+}
+
+export interface ResolvedArgument {
+  /** The op input or attr that carries the path/URL/size, e.g. `filename`, `attr:debug_urls`. */
+  input: string;
+  /** Constant value when it resolves, else null. */
+  value: string | null;
+  /** Expression when not constant, e.g. `StringJoin(Const('/tmp/'), input x)`. */
+  expression: string;
+  /** local-path | sensitive-path | model-own-files | file-url | grpc | cloud-storage | http | size | unknown */
+  classification: string;
+  /** Why it is sensitive (e.g. `~/.ssh`), when it is. */
+  note?: string;
+}
+
+/** A node in the drawn evidence figure (variable → predicate → control flow → branch → unsafe op). */
+export interface FigureNode {
+  id: string;
+  label: string;
+  kind: 'variable' | 'input' | 'constant' | 'predicate' | 'control' | 'branch' | 'call' | 'unsafe';
+  detail?: string;
+}
+
+export interface FigureEdge {
+  from: string;
+  to: string;
+  label?: string;
+}
+
+export interface Figure {
+  nodes: FigureNode[];
+  edges: FigureEdge[];
+}
+
+export interface Finding {
+  /** Stable within one report: `F1`, `F2`, ... in report order. */
+  id: string;
+  rule: string;
+  severity: Severity;
+  capability: Capability;
+  op: string;
+  node: string;
+  function: string | null;
+  /** Meta graph tags joined with ',' (SavedModel/MetaGraph), or null. */
+  metaGraph: string | null;
+  message: string;
+  /** The node chain, in order, as strings `function/node (Op)`. */
+  evidence: string[];
+  arguments: ResolvedArgument[];
+  reachability: Reachability;
+  /** Signatures / init paths that reach the op. */
+  entryPoints: string[];
+  trigger: Trigger;
+  figure: Figure;
+  recommendation: string;
+  /** Extra facts for specialised rules (e.g. Keras layer path, CVE id, element count). */
+  details?: Record<string, string>;
+}
+
+export interface ReportError {
+  file: string;
+  message: string;
+}
+
+export interface ScanReport {
+  schemaVersion: 1;
+  tool: { name: string; version: string };
+  model: {
+    path: string;
+    format: string;
+    files: { path: string; size: number; sha256: string }[];
+    tensorflowVersion: string | null;
+  };
+  checkpoints: { path: string }[];
+  findings: Finding[];
+  errors: ReportError[];
+  /** What was and was not analysed, for the report's "method and limits". */
+  analysis: {
+    isolated: boolean;
+    isolation: string;
+    opsAnalysed: number;
+    functionsAnalysed: number;
+    unknownSemantics: string[];
+    notes: string[];
+  };
+}
+
+export const SEVERITY_RANK: Record<Severity, number> = { critical: 4, high: 3, medium: 2, low: 1, info: 0 };
+
+export function atLeast(severity: Severity, threshold: Severity): boolean {
+  return SEVERITY_RANK[severity] >= SEVERITY_RANK[threshold];
+}
