@@ -203,6 +203,16 @@ export interface BundleEntryIR {
   crc32c: number | null;
   /** When the tensor is saved in slices (partitioned variables). */
   slices?: number;
+  /** Where each saved slice of a partitioned tensor lives (length -1 = the whole dimension). */
+  sliceParts?: BundleSliceIR[];
+}
+
+export interface BundleSliceIR {
+  extents: { start: number; length: number }[];
+  shardId: number;
+  offset: number;
+  size: number;
+  crc32c: number | null;
 }
 
 export interface CheckpointIR {
@@ -216,6 +226,8 @@ export interface CheckpointIR {
   preview: Record<string, TensorIR>;
   /** TF2 object-based checkpoint: trackable graph decoded from _CHECKPOINTABLE_OBJECT_GRAPH. */
   objectGraph?: { nodes: { children: { name: string; nodeId: number }[]; attributes: { name: string; checkpointKey: string }[] }[] };
+  /** Non-fatal problems met while reading (e.g. an undecodable object graph), each naming the file. */
+  warnings?: string[];
 }
 
 export interface KerasLayerIR {
@@ -253,7 +265,14 @@ export interface TfliteIR {
   version: number;
   description: string;
   operatorCodes: { builtin: string; customCode: string | null; version: number }[];
-  subgraphs: { name: string; tensors: { name: string; type: string; shape: number[] }[]; inputs: number[]; outputs: number[]; operators: TfliteOperatorIR[] }[];
+  subgraphs: {
+    name: string;
+    /** `stringValues`: the first values of a small constant STRING tensor (paths and URLs for Flex ops). */
+    tensors: { name: string; type: string; shape: number[]; stringValues?: string[] }[];
+    inputs: number[];
+    outputs: number[];
+    operators: TfliteOperatorIR[];
+  }[];
   signatureDefs: { key: string; subgraph: number; inputs: string[]; outputs: string[] }[];
   metadata: { name: string; size: number }[];
   /** NodeDefs decoded from Flex custom options, when present. */

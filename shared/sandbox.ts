@@ -36,6 +36,8 @@ export interface SyscallObservation {
   target: string;
   result: string;
   pid?: number;
+  /** How many identical attempts were merged into this observation. */
+  count?: number;
 }
 
 export interface SandboxRunReport {

@@ -1,0 +1,755 @@
+// A constant-folding interpreter over the pure ops that predicates and sizes use. It follows
+// data flow across call boundaries (args ↔ call inputs, call outputs ↔ returns, If/Case pick
+// their branch), TF1 Switch/Merge (a Switch port not taken is dead), and reads variables from
+// the checkpoint values it is given. Unknown ops give 'unknown' with the reason; element
+// counts are bounded.
+import type { TensorIR } from '../../shared/ir.ts';
+import type { CallGraph } from './callgraph.ts';
+import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
+import { dataEdges, type Source } from './edges.ts';
+
+export type Scalar = number | boolean | string;
+export interface Val {
+  dtype: string;
+  shape: number[];
+  data: Scalar[];
+}
+
+export type EvalResult = { ok: true; value: Val } | { ok: false; dead: boolean; reason: string };
+
+export interface EvalEnv {
+  /** Value of a variable by checkpoint key, or a reason it is not known. */
+  variable(key: string): Val | string;
+  /** Absolute path of a model file given relative to the model (`assets/foo.txt`), or null. */
+  modelFile?: (relative: string) => string | null;
+  maxElements?: number;
+  /** Treat every Switch as passing its data (for resolving what an op would use when it runs). */
+  assumeTaken?: boolean;
+}
+
+export interface Evaluator {
+  evaluate(t: Tensor): EvalResult;
+  /** Variable keys read and their values as text, and decided intermediate values. */
+  readonly read: Map<string, string>;
+}
+
+const MAX_DEPTH = 400;
+const ARITY: Record<string, number> = { Select: 3, SelectV2: 3, Reshape: 2, ExpandDims: 2, StridedSlice: 4, Slice: 3, Gather: 2, GatherV2: 3, Sum: 2, Prod: 2, Max: 2, Min: 2, Mean: 2, All: 2, Any: 2, Fill: 2, Range: 3, Concat: 2, ConcatV2: 2, Switch: 2, RefSwitch: 2 };
+const DEFAULT_MAX_ELEMENTS = 1 << 16;
+
+const latin1 = new TextDecoder('latin1');
+const utf8 = new TextDecoder();
+
+export function tensorToVal(t: TensorIR, maxElements = DEFAULT_MAX_ELEMENTS): Val | string {
+  const shape = t.shape ?? [];
+  const count = shape.reduce((a, b) => a * Math.max(b, 0), 1);
+  if (count > maxElements) return `tensor of ${count} elements is too large to evaluate`;
+  let raw: Scalar[];
+  switch (t.values.kind) {
+    case 'number':
+    case 'bool':
+      raw = t.values.values;
+      break;
+    case 'string':
+      raw = t.values.values.map((b) => latin1.decode(b));
+      break;
+    default:
+      return `values of ${t.dtype} cannot be evaluated`;
+  }
+  if (t.truncated) return 'tensor values were truncated';
+  if (raw.length === 0 && count > 0) {
+    const zero: Scalar = t.values.kind === 'bool' ? false : t.values.kind === 'string' ? '' : 0;
+    raw = [zero];
+  }
+  const data = raw.length >= count ? raw.slice(0, count) : Array.from({ length: count }, (_, i) => raw[Math.min(i, raw.length - 1)]);
+  return { dtype: t.dtype.replace(/_REF$/, ''), shape: [...shape], data };
+}
+
+export function renderVal(v: Val, max = 8): string {
+  const show = (x: Scalar) => (typeof x === 'string' ? JSON.stringify(utf8.decode(Uint8Array.from(x, (c) => c.charCodeAt(0)))) : String(x));
+  const body = v.data.slice(0, max).map(show).join(', ') + (v.data.length > max ? ', …' : '');
+  return v.shape.length === 0 ? body : `[${body}] (shape ${JSON.stringify(v.shape)})`;
+}
+
+export function truthy(v: Val): boolean {
+  if (v.shape.length === 0) {
+    const x = v.data[0];
+    return typeof x === 'string' ? x.length > 0 : !!x;
+  }
+  return v.data.length > 0;
+}
+
+const size = (shape: number[]) => shape.reduce((a, b) => a * b, 1);
+const isInt = (dtype: string) => /INT|UINT/.test(dtype);
+
+function strides(shape: number[]): number[] {
+  const s = new Array(shape.length).fill(1);
+  for (let i = shape.length - 2; i >= 0; i--) s[i] = s[i + 1] * shape[i + 1];
+  return s;
+}
+
+function broadcastShape(a: number[], b: number[]): number[] | null {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const x = a[a.length - n + i] ?? 1;
+    const y = b[b.length - n + i] ?? 1;
+    if (x !== y && x !== 1 && y !== 1) return null;
+    out.push(x === 1 ? y : x);
+  }
+  return out;
+}
+
+function broadcastIndex(shape: number[], outShape: number[], flat: number): number {
+  const outStrides = strides(outShape);
+  const inStrides = strides(shape);
+  const off = outShape.length - shape.length;
+  let idx = 0;
+  for (let d = 0; d < outShape.length; d++) {
+    const coord = Math.floor(flat / outStrides[d]) % outShape[d];
+    if (d >= off && shape[d - off] !== 1) idx += coord * inStrides[d - off];
+  }
+  return idx;
+}
+
+type Fail = { ok: false; dead: boolean; reason: string };
+const fail = (reason: string, dead = false): Fail => ({ ok: false, dead, reason });
+const ok = (value: Val): EvalResult => ({ ok: true, value });
+
+function binary(a: Val, b: Val, dtype: string, f: (x: Scalar, y: Scalar) => Scalar, max: number): EvalResult {
+  const shape = broadcastShape(a.shape, b.shape);
+  if (!shape) return fail(`incompatible shapes ${JSON.stringify(a.shape)} and ${JSON.stringify(b.shape)}`);
+  const n = size(shape);
+  if (n > max) return fail(`result of ${n} elements exceeds the evaluation limit`);
+  const data: Scalar[] = new Array(n);
+  const same = a.shape.length === shape.length && b.shape.length === shape.length && size(a.shape) === n && size(b.shape) === n;
+  for (let i = 0; i < n; i++) data[i] = same ? f(a.data[i], b.data[i]) : f(a.data[broadcastIndex(a.shape, shape, i)], b.data[broadcastIndex(b.shape, shape, i)]);
+  return ok({ dtype, shape, data });
+}
+
+const num = (x: Scalar) => (typeof x === 'boolean' ? (x ? 1 : 0) : typeof x === 'number' ? x : Number.NaN);
+
+function intWrap(dtype: string, x: number): number {
+  if (!isInt(dtype) || !Number.isFinite(x)) return x;
+  const t = Math.trunc(x);
+  if (dtype === 'DT_INT32') return t | 0;
+  if (dtype === 'DT_INT8') return ((t << 24) >> 24);
+  if (dtype === 'DT_UINT8') return t & 0xff;
+  if (dtype === 'DT_INT16') return ((t << 16) >> 16);
+  if (dtype === 'DT_UINT16') return t & 0xffff;
+  if (dtype === 'DT_UINT32') return t >>> 0;
+  return t;
+}
+
+function arith(op: string, dtype: string): ((x: Scalar, y: Scalar) => Scalar) | null {
+  const w = (v: number) => intWrap(dtype, v);
+  const int = isInt(dtype);
+  switch (op) {
+    case 'Add':
+    case 'AddV2':
+      return (x, y) => (typeof x === 'string' && typeof y === 'string' ? x + y : w(num(x) + num(y)));
+    case 'Sub':
+      return (x, y) => w(num(x) - num(y));
+    case 'Mul':
+      return (x, y) => w(num(x) * num(y));
+    case 'Div':
+    case 'TruncateDiv':
+      return (x, y) => (int || op === 'TruncateDiv' ? w(Math.trunc(num(x) / num(y))) : num(x) / num(y));
+    case 'RealDiv':
+      return (x, y) => (int ? w(Math.trunc(num(x) / num(y))) : num(x) / num(y));
+    case 'FloorDiv':
+      return (x, y) => (int ? w(Math.floor(num(x) / num(y))) : Math.floor(num(x) / num(y)));
+    case 'FloorMod':
+      return (x, y) => {
+        const a = num(x), b = num(y);
+        const r = a % b;
+        return w(r !== 0 && r < 0 !== b < 0 ? r + b : r);
+      };
+    case 'Mod':
+    case 'TruncateMod':
+      return (x, y) => w(num(x) % num(y));
+    case 'Maximum':
+      return (x, y) => Math.max(num(x), num(y));
+    case 'Minimum':
+      return (x, y) => Math.min(num(x), num(y));
+    case 'Pow':
+      return (x, y) => w(Math.pow(num(x), num(y)));
+    case 'SquaredDifference':
+      return (x, y) => w((num(x) - num(y)) ** 2);
+    case 'BitwiseAnd':
+      return (x, y) => w(num(x) & num(y));
+    case 'BitwiseOr':
+      return (x, y) => w(num(x) | num(y));
+    case 'BitwiseXor':
+      return (x, y) => w(num(x) ^ num(y));
+  }
+  return null;
+}
+
+function compare(op: string): ((x: Scalar, y: Scalar) => Scalar) | null {
+  const c = (x: Scalar, y: Scalar) => (typeof x === 'string' || typeof y === 'string' ? (x === y ? 0 : String(x) < String(y) ? -1 : 1) : num(x) - num(y));
+  switch (op) {
+    case 'Equal':
+      return (x, y) => (typeof x === 'string' || typeof y === 'string' ? x === y : num(x) === num(y));
+    case 'NotEqual':
+      return (x, y) => (typeof x === 'string' || typeof y === 'string' ? x !== y : num(x) !== num(y));
+    case 'Less':
+      return (x, y) => c(x, y) < 0;
+    case 'LessEqual':
+      return (x, y) => c(x, y) <= 0;
+    case 'Greater':
+      return (x, y) => c(x, y) > 0;
+    case 'GreaterEqual':
+      return (x, y) => c(x, y) >= 0;
+    case 'LogicalAnd':
+      return (x, y) => !!x && !!y;
+    case 'LogicalOr':
+      return (x, y) => !!x || !!y;
+  }
+  return null;
+}
+
+function unary(op: string, dtype: string): ((x: Scalar) => Scalar) | null {
+  const w = (v: number) => intWrap(dtype, v);
+  switch (op) {
+    case 'Neg':
+      return (x) => w(-num(x));
+    case 'Abs':
+    case 'ComplexAbs':
+      return (x) => Math.abs(num(x));
+    case 'Square':
+      return (x) => w(num(x) * num(x));
+    case 'Sqrt':
+      return (x) => Math.sqrt(num(x));
+    case 'Sign':
+      return (x) => Math.sign(num(x));
+    case 'Floor':
+      return (x) => Math.floor(num(x));
+    case 'Ceil':
+      return (x) => Math.ceil(num(x));
+    case 'Round':
+    case 'Rint':
+      return (x) => {
+        const v = num(x);
+        const r = Math.round(v);
+        return Math.abs(v % 1) === 0.5 ? 2 * Math.round(v / 2) : r;
+      };
+    case 'Exp':
+      return (x) => Math.exp(num(x));
+    case 'Log':
+      return (x) => Math.log(num(x));
+    case 'Reciprocal':
+    case 'Inv':
+      return (x) => w(1 / num(x));
+    case 'LogicalNot':
+      return (x) => !x;
+    case 'ZerosLike':
+      return (x) => (typeof x === 'boolean' ? false : typeof x === 'string' ? '' : 0);
+    case 'OnesLike':
+      return (x) => (typeof x === 'boolean' ? true : 1);
+    case 'StringLength':
+      return (x) => (typeof x === 'string' ? x.length : Number.NaN);
+  }
+  return null;
+}
+
+function cast(v: Val, dst: string): Val {
+  const data = v.data.map((x): Scalar => {
+    if (dst === 'DT_BOOL') return typeof x === 'string' ? x.length > 0 : num(x) !== 0;
+    if (dst === 'DT_STRING') return x;
+    return intWrap(dst, num(x));
+  });
+  return { dtype: dst, shape: v.shape, data };
+}
+
+function attrInt(t: Tensor, name: string, dflt: number): number {
+  if (t.source.kind !== 'node') return dflt;
+  const a = t.frame.scope.nodes[t.source.node].attr[name];
+  return a && a.type === 'i' ? a.i : dflt;
+}
+
+function attrType(t: Tensor, name: string): string | null {
+  if (t.source.kind !== 'node') return null;
+  const a = t.frame.scope.nodes[t.source.node].attr[name];
+  return a && a.type === 'type' ? a.dtype : null;
+}
+
+function attrInts(t: Tensor, name: string): number[] {
+  if (t.source.kind !== 'node') return [];
+  const a = t.frame.scope.nodes[t.source.node].attr[name];
+  return a && a.type === 'list' ? a.list.i ?? [] : [];
+}
+
+function attrString(t: Tensor, name: string): string | null {
+  if (t.source.kind !== 'node') return null;
+  const a = t.frame.scope.nodes[t.source.node].attr[name];
+  return a && a.type === 's' ? latin1.decode(a.s) : null;
+}
+
+function normAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+function reduce(op: string, v: Val, axesVal: Val, keep: boolean): EvalResult {
+  const rank = v.shape.length;
+  const axes = new Set(axesVal.data.map((a) => normAxis(num(a), rank)));
+  const outShapeFull = v.shape.map((d, i) => (axes.has(i) ? 1 : d));
+  const outShape = keep ? outShapeFull : v.shape.filter((_, i) => !axes.has(i));
+  const n = size(outShapeFull);
+  const init: Record<string, Scalar> = { Sum: 0, Prod: 1, Max: -Infinity, Min: Infinity, Mean: 0, All: true, Any: false };
+  if (!(op in init)) return fail(`reduction ${op} unsupported`);
+  const acc: Scalar[] = new Array(n).fill(init[op]);
+  const counts = new Array(n).fill(0);
+  const inStr = strides(v.shape);
+  const outStr = strides(outShapeFull);
+  for (let i = 0; i < v.data.length; i++) {
+    let o = 0;
+    for (let d = 0; d < rank; d++) {
+      const c = Math.floor(i / inStr[d]) % v.shape[d];
+      if (!axes.has(d)) o += c * outStr[d];
+    }
+    const x = v.data[i];
+    counts[o]++;
+    switch (op) {
+      case 'Sum':
+      case 'Mean':
+        acc[o] = num(acc[o]) + num(x);
+        break;
+      case 'Prod':
+        acc[o] = num(acc[o]) * num(x);
+        break;
+      case 'Max':
+        acc[o] = Math.max(num(acc[o]), num(x));
+        break;
+      case 'Min':
+        acc[o] = Math.min(num(acc[o]), num(x));
+        break;
+      case 'All':
+        acc[o] = !!acc[o] && !!x;
+        break;
+      case 'Any':
+        acc[o] = !!acc[o] || !!x;
+        break;
+    }
+  }
+  const data = op === 'Mean' ? acc.map((a, i) => intWrap(v.dtype, num(a) / Math.max(counts[i], 1))) : acc.map((a) => (typeof a === 'number' ? intWrap(v.dtype, a) : a));
+  return ok({ dtype: v.dtype, shape: outShape, data });
+}
+
+function stridedSlice(t: Tensor, v: Val, begin: Val, end: Val, stridesV: Val): EvalResult {
+  if (attrInt(t, 'ellipsis_mask', 0) || attrInt(t, 'new_axis_mask', 0)) return fail('StridedSlice with ellipsis/new axis is not evaluated');
+  const bm = attrInt(t, 'begin_mask', 0), em = attrInt(t, 'end_mask', 0), sm = attrInt(t, 'shrink_axis_mask', 0);
+  const rank = v.shape.length;
+  const ranges: number[][] = [];
+  const outShape: number[] = [];
+  for (let d = 0; d < rank; d++) {
+    const dim = v.shape[d];
+    if (d >= begin.data.length) {
+      ranges.push(Array.from({ length: dim }, (_, i) => i));
+      outShape.push(dim);
+      continue;
+    }
+    const s = num(stridesV.data[d]) || 1;
+    let b = num(begin.data[d]);
+    let e = num(end.data[d]);
+    if (sm & (1 << d)) {
+      b = b < 0 ? b + dim : b;
+      if (b < 0 || b >= dim) return fail('StridedSlice index out of range');
+      ranges.push([b]);
+      continue;
+    }
+    if (bm & (1 << d)) b = s > 0 ? 0 : dim - 1;
+    else b = Math.max(s > 0 ? 0 : -1, Math.min(b < 0 ? b + dim : b, s > 0 ? dim : dim - 1));
+    if (em & (1 << d)) e = s > 0 ? dim : -1;
+    else e = Math.max(s > 0 ? 0 : -1, Math.min(e < 0 ? e + dim : e, dim));
+    const idx: number[] = [];
+    for (let i = b; s > 0 ? i < e : i > e; i += s) idx.push(i);
+    ranges.push(idx);
+    outShape.push(idx.length);
+  }
+  const inStr = strides(v.shape);
+  const data: Scalar[] = [];
+  const rec = (d: number, off: number) => {
+    if (d === rank) {
+      data.push(v.data[off]);
+      return;
+    }
+    for (const i of ranges[d]) rec(d + 1, off + i * inStr[d]);
+  };
+  rec(0, 0);
+  return ok({ dtype: v.dtype, shape: outShape, data });
+}
+
+function concat(vals: Val[], axis: number): EvalResult {
+  if (!vals.length) return fail('empty concat');
+  const rank = vals[0].shape.length;
+  const ax = normAxis(axis, rank);
+  const outer = size(vals[0].shape.slice(0, ax));
+  const outShape = [...vals[0].shape];
+  outShape[ax] = vals.reduce((a, v) => a + (v.shape[ax] ?? 0), 0);
+  const data: Scalar[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (const v of vals) {
+      const inner = size(v.shape.slice(ax));
+      data.push(...v.data.slice(o * inner, (o + 1) * inner));
+    }
+  }
+  return ok({ dtype: vals[0].dtype, shape: outShape, data });
+}
+
+/** A tensor as tf.strings.format prints it: quoted strings, bools as 1/0, `[a b ... y z]` summaries. */
+export function tfFormat(v: Val, summarize: number): string {
+  const scalar = (x: Scalar) => (typeof x === 'string' ? `"${x}"` : typeof x === 'boolean' ? (x ? '1' : '0') : String(x));
+  const rec = (dim: number, offset: number, indent: string): string => {
+    if (dim === v.shape.length) return scalar(v.data[offset]);
+    const n = v.shape[dim];
+    const step = v.shape.slice(dim + 1).reduce((a, b) => a * b, 1);
+    const shown = summarize >= 0 && n > 2 * summarize ? [...Array(summarize).keys(), -1, ...Array.from({ length: summarize }, (_, i) => n - summarize + i)] : [...Array(n).keys()];
+    const sep = dim === v.shape.length - 1 ? ' ' : `\n${indent} `;
+    return `[${shown.map((i) => (i < 0 ? '...' : rec(dim + 1, offset + i * step, `${indent} `))).join(sep)}]`;
+  };
+  return rec(0, 0, '');
+}
+
+function formatString(template: string, placeholder: string, vals: Val[], summarize: number): string {
+  let i = 0;
+  return template.split(placeholder).reduce((acc, part, k) => {
+    if (k === 0) return part;
+    const v = vals[i++];
+    return acc + (v ? tfFormat(v, summarize) : placeholder) + part;
+  }, '');
+}
+
+export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv): Evaluator {
+  const memo = new Map<string, EvalResult>();
+  const read = new Map<string, string>();
+  const max = env.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  let depth = 0;
+
+  const variableValue = (key: string): EvalResult => {
+    const v = env.variable(key);
+    if (typeof v === 'string') {
+      read.set(key, `unknown (${v})`);
+      return fail(`variable ${key}: ${v}`);
+    }
+    read.set(key, renderVal(v));
+    return ok(v);
+  };
+
+  const readResource = (t: Tensor): EvalResult => {
+    const v = traceVariableNode(cg, t);
+    if (!v) return fail(`resource ${describeTensor(t)} not traced to a variable`);
+    if (v.source.kind === 'node') {
+      const asset = naming.assetOfNode(v.frame.scope, v.source.node);
+      const assetPath = asset && env.modelFile?.(asset);
+      if (assetPath) return ok({ dtype: 'DT_STRING', shape: [], data: [assetPath] });
+      return variableValue(naming.keyOfNode(v.frame.scope, v.source.node));
+    }
+    if (v.source.kind === 'arg' && v.frame.scope.name) {
+      const key = naming.boundArgKey(v.frame.scope.name, v.source.arg);
+      if (key) return variableValue(key);
+    }
+    return fail(`resource ${describeTensor(v)} is not bound to a saved variable`);
+  };
+
+  const evaluate = (t: Tensor | undefined): EvalResult => {
+    if (!t) return fail('an input is missing');
+    const key = tensorKey(t);
+    const hit = memo.get(key);
+    if (hit) return hit;
+    if (depth > MAX_DEPTH) return fail('evaluation too deep');
+    memo.set(key, fail('cyclic dependency'));
+    depth++;
+    let r: EvalResult;
+    try {
+      r = step(t);
+    } finally {
+      depth--;
+    }
+    memo.set(key, r);
+    return r;
+  };
+
+  const inputs = (t: Tensor): Tensor[] => (t.source.kind === 'node' ? dataEdges(t.frame.scope, t.source.node).map((s: Source) => ({ frame: t.frame, source: s })) : []);
+
+  const all = (ts: (Tensor | undefined)[]): Val[] | Fail => {
+    const out: Val[] = [];
+    for (const x of ts) {
+      const r = evaluate(x);
+      if (!r.ok) return r;
+      out.push(r.value);
+    }
+    return out;
+  };
+
+  const step = (t: Tensor): EvalResult => {
+    const s = t.source;
+    if (s.kind === 'missing') return fail(`input ${s.text} does not exist`);
+    if (s.kind === 'arg') {
+      const b = argBinding(t);
+      if (b) return evaluate(b);
+      const asset = t.frame.scope.name ? naming.assetOfArg(t.frame.scope.name, s.arg) : null;
+      const assetPath = asset && env.modelFile?.(asset);
+      if (assetPath) return ok({ dtype: 'DT_STRING', shape: [], data: [assetPath] });
+      const key = t.frame.scope.name ? naming.boundArgKey(t.frame.scope.name, s.arg) : null;
+      if (key) return fail(`${describeTensor(t)} is a variable handle`);
+      return fail(`${describeTensor(t)} is an input`);
+    }
+    const node = t.frame.scope.nodes[s.node];
+    const op = node.op;
+    const ins = inputs(t);
+    const calls = callOutputs(cg, t);
+    const asset = naming.assetOfNode(t.frame.scope, s.node);
+    const assetPath = asset && env.modelFile?.(asset);
+    if (assetPath) return ok({ dtype: 'DT_STRING', shape: [], data: [assetPath] });
+    if (op === 'Const') {
+      const a = node.attr.value;
+      if (!a || a.type !== 'tensor') return fail(`Const ${node.name} has no value`);
+      const v = tensorToVal(a.tensor, max);
+      return typeof v === 'string' ? fail(v) : ok(v);
+    }
+    if (VARIABLE_OPS.has(op)) {
+      if (op === 'VarHandleOp' || op === 'VarHandle') return fail('resource handle');
+      return variableValue(naming.keyOfNode(t.frame.scope, s.node));
+    }
+    if (op === 'ReadVariableOp' || op === 'ResourceRead') return ins[0] ? readResource(ins[0]) : fail('ReadVariableOp without input');
+    if (op === 'Placeholder' || op === 'PlaceholderV2') return fail(`${node.name} is an input placeholder`);
+    if (op === 'PlaceholderWithDefault') {
+      // Not a signature input: nobody can feed it, so it always holds its default.
+      if (!naming.isFed(t.frame.scope, s.node)) return evaluate(ins[0]);
+      return fail(`${node.name} is an input (default ${ins[0] ? describeTensor(ins[0]) : 'none'})`);
+    }
+    if ((op === 'Switch' || op === 'RefSwitch') && env.assumeTaken) return evaluate(ins[0]);
+    if (op === 'Switch' || op === 'RefSwitch') {
+      const pred = evaluate(ins[1]);
+      if (!pred.ok) return pred;
+      if (truthy(pred.value) !== (s.output === 1)) return fail('branch not taken', true);
+      return evaluate(ins[0]);
+    }
+    if (op === 'Merge' || op === 'RefMerge') {
+      let last: EvalResult = fail('no live input', true);
+      for (const x of ins) {
+        if (x.source.kind === 'node' && /NextIteration/.test(x.frame.scope.nodes[x.source.node].op)) continue;
+        const r = evaluate(x);
+        if (r.ok) return s.output === 1 ? ok({ dtype: 'DT_INT32', shape: [], data: [ins.indexOf(x)] }) : r;
+        if (!r.dead) last = r;
+      }
+      return last;
+    }
+    if (calls.length && calls.every((c) => c.site.kind === 'call')) return evaluate(calls[0].tensor);
+    if (calls.length && (op === 'If' || op === 'StatelessIf')) {
+      const pred = evaluate(ins[0]);
+      if (!pred.ok) return pred;
+      const want = truthy(pred.value) ? 'then' : 'else';
+      const c = calls.find((x) => x.site.kind === want);
+      return c ? evaluate(c.tensor) : fail('branch missing');
+    }
+    if (calls.length && (op === 'Case' || op === 'StatelessCase')) {
+      const idx = evaluate(ins[0]);
+      if (!idx.ok) return idx;
+      const n = calls[0].site.branchCount;
+      let k = num(idx.value.data[0]);
+      if (k < 0 || k >= n) k = n - 1;
+      const c = calls.find((x) => x.site.branchIndex === k);
+      return c ? evaluate(c.tensor) : fail('branch missing');
+    }
+    if (op === 'Exit' || op === 'RefExit') return fail(`${node.name} is the result of a TF1 loop (not evaluated)`);
+    if (/^(Identity|RefIdentity|Snapshot|StopGradient|PreventGradient|Enter|RefEnter|LoopCond|EnsureShape|CheckNumerics|DebugIdentity\w*)$/.test(op))
+      return ins[0] ? evaluate(ins[0]) : fail(`${op} without input`);
+    if (op === 'IdentityN') return ins[s.output] ? evaluate(ins[s.output]) : fail('IdentityN output out of range');
+    if (op === 'Cast') {
+      const r = evaluate(ins[0]);
+      if (!r.ok) return r;
+      return ok(cast(r.value, attrType(t, 'DstT') ?? r.value.dtype));
+    }
+    const u = unary(op, attrType(t, 'T') ?? '');
+    if (u && ins.length === 1) {
+      const r = evaluate(ins[0]);
+      if (!r.ok) return r;
+      const dtype = op === 'LogicalNot' ? 'DT_BOOL' : op === 'StringLength' ? 'DT_INT32' : r.value.dtype;
+      return ok({ dtype, shape: r.value.shape, data: r.value.data.map(u) });
+    }
+    if ((op === 'LogicalAnd' || op === 'LogicalOr') && ins.length === 2) {
+      // One operand decides the result on its own (false for And, true for Or), even when the other is unknown.
+      const rs = ins.map((x) => evaluate(x));
+      const decisive = op === 'LogicalOr';
+      for (const r of rs) if (r.ok && r.value.data.length > 0 && r.value.data.every((x) => !!x === decisive)) return ok({ dtype: 'DT_BOOL', shape: r.value.shape, data: r.value.data.map(() => decisive) });
+    }
+    const cmp = compare(op);
+    const ar = cmp ? null : arith(op, attrType(t, 'T') ?? '');
+    if ((cmp || ar) && ins.length === 2) {
+      const v = all(ins);
+      if (!Array.isArray(v)) return v;
+      return binary(v[0], v[1], cmp ? 'DT_BOOL' : v[0].dtype, (cmp ?? ar)!, max);
+    }
+    if (ins.length < (ARITY[op] ?? 0)) return fail(`${op} ${node.name} has ${ins.length} inputs, needs ${ARITY[op]}`);
+    switch (op) {
+      case 'Select':
+      case 'SelectV2': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const [c, x, y] = v;
+        if (op === 'Select' && c.shape.length === 1 && x.shape.length > 1) {
+          const inner = size(x.shape.slice(1));
+          return ok({ dtype: x.dtype, shape: x.shape, data: x.data.map((xv, i) => (c.data[Math.floor(i / inner)] ? xv : y.data[i])) });
+        }
+        const xy = binary(x, y, x.dtype, (a) => a, max);
+        if (!xy.ok) return xy;
+        const shape = broadcastShape(c.shape, xy.value.shape);
+        if (!shape) return fail('Select shapes incompatible');
+        const n = size(shape);
+        const data: Scalar[] = [];
+        for (let i = 0; i < n; i++) data.push(c.data[broadcastIndex(c.shape, shape, i)] ? x.data[broadcastIndex(x.shape, shape, i)] : y.data[broadcastIndex(y.shape, shape, i)]);
+        return ok({ dtype: x.dtype, shape, data });
+      }
+      case 'Reshape': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const dims = v[1].data.map(num);
+        const known = dims.filter((d) => d >= 0).reduce((a, b) => a * b, 1);
+        const shape = dims.map((d) => (d < 0 ? v[0].data.length / Math.max(known, 1) : d));
+        if (size(shape) !== v[0].data.length) return fail('Reshape size mismatch');
+        return ok({ ...v[0], shape });
+      }
+      case 'Squeeze': {
+        const r = evaluate(ins[0]);
+        if (!r.ok) return r;
+        const dims = attrInts(t, 'squeeze_dims').map((d) => normAxis(d, r.value.shape.length));
+        return ok({ ...r.value, shape: r.value.shape.filter((d, i) => (dims.length ? !dims.includes(i) : d !== 1)) });
+      }
+      case 'ExpandDims': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const shape = [...v[0].shape];
+        let ax = num(v[1].data[0]);
+        if (ax < 0) ax += shape.length + 1;
+        shape.splice(ax, 0, 1);
+        return ok({ ...v[0], shape });
+      }
+      case 'StridedSlice': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        return stridedSlice(t, v[0], v[1], v[2], v[3]);
+      }
+      case 'Slice': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const b = v[1].data.map(num);
+        const sz = v[2].data.map(num).map((d, i) => (d < 0 ? v[0].shape[i] - b[i] : d));
+        const e = b.map((x, i) => x + sz[i]);
+        const one = { dtype: 'DT_INT32', shape: [b.length], data: b.map(() => 1) };
+        return stridedSlice(t, v[0], { dtype: 'DT_INT32', shape: [b.length], data: b }, { dtype: 'DT_INT32', shape: [b.length], data: e }, one);
+      }
+      case 'Gather':
+      case 'GatherV2': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const axis = op === 'GatherV2' ? num(v[2].data[0]) : 0;
+        if (axis !== 0 || attrInt(t, 'batch_dims', 0) !== 0) return fail('Gather beyond axis 0 is not evaluated');
+        const inner = size(v[0].shape.slice(1));
+        const data: Scalar[] = [];
+        for (const i of v[1].data.map(num)) {
+          if (i < 0 || i >= (v[0].shape[0] ?? 0)) return fail('Gather index out of range');
+          data.push(...v[0].data.slice(i * inner, (i + 1) * inner));
+        }
+        return ok({ dtype: v[0].dtype, shape: [...v[1].shape, ...v[0].shape.slice(1)], data });
+      }
+      case 'Sum':
+      case 'Prod':
+      case 'Max':
+      case 'Min':
+      case 'Mean':
+      case 'All':
+      case 'Any': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        return reduce(op, v[0], v[1], attrBool(t, 'keep_dims'));
+      }
+      case 'Shape':
+      case 'Size':
+      case 'Rank': {
+        const r = evaluate(ins[0]);
+        if (!r.ok) return r;
+        const sh = r.value.shape;
+        const dtype = attrType(t, 'out_type') ?? 'DT_INT32';
+        if (op === 'Shape') return ok({ dtype, shape: [sh.length], data: [...sh] });
+        return ok({ dtype: op === 'Rank' ? 'DT_INT32' : dtype, shape: [], data: [op === 'Rank' ? sh.length : size(sh)] });
+      }
+      case 'StringJoin': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const sep = attrString(t, 'separator') ?? '';
+        const shape = v.reduce<number[] | null>((acc, x) => (acc === null ? null : broadcastShape(acc, x.shape)), []);
+        if (!shape) return fail('StringJoin shapes incompatible');
+        const n = size(shape);
+        const data: Scalar[] = [];
+        for (let i = 0; i < n; i++) data.push(v.map((x) => String(x.data[broadcastIndex(x.shape, shape, i)])).join(sep));
+        return ok({ dtype: 'DT_STRING', shape, data });
+      }
+      case 'StringFormat': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        return ok({ dtype: 'DT_STRING', shape: [], data: [formatString(attrString(t, 'template') ?? '', attrString(t, 'placeholder') ?? '{}', v, attrInt(t, 'summarize', 3))] });
+      }
+      case 'Pack': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const axis = normAxis(attrInt(t, 'axis', 0), (v[0]?.shape.length ?? 0) + 1);
+        const expanded = v.map((x) => ({ ...x, shape: [...x.shape.slice(0, axis), 1, ...x.shape.slice(axis)] }));
+        return concat(expanded, axis);
+      }
+      case 'ConcatV2':
+      case 'Concat': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const axisVal = op === 'ConcatV2' ? v[v.length - 1] : v[0];
+        const parts = op === 'ConcatV2' ? v.slice(0, -1) : v.slice(1);
+        return concat(parts, num(axisVal.data[0]));
+      }
+      case 'Fill': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const shape = v[0].data.map(num);
+        if (size(shape) > max) return fail(`Fill of ${size(shape)} elements exceeds the evaluation limit`);
+        return ok({ dtype: v[1].dtype, shape, data: new Array(size(shape)).fill(v[1].data[0]) });
+      }
+      case 'Range': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        const [a, b, d] = v.map((x) => num(x.data[0]));
+        const n = d === 0 ? Infinity : Math.max(0, Math.ceil((b - a) / d));
+        if (n > max) return fail(`Range of ${n} elements exceeds the evaluation limit`);
+        return ok({ dtype: v[0].dtype, shape: [n], data: Array.from({ length: n }, (_, i) => a + i * d) });
+      }
+      case 'StaticRegexFullMatch': {
+        const r = evaluate(ins[0]);
+        if (!r.ok) return r;
+        const pattern = attrString(t, 'pattern') ?? '';
+        let re: RegExp;
+        try {
+          re = new RegExp(`^(?:${pattern})$`, 's');
+        } catch {
+          return fail('regex not supported');
+        }
+        return ok({ dtype: 'DT_BOOL', shape: r.value.shape, data: r.value.data.map((x) => re.test(String(x))) });
+      }
+    }
+    return fail(`op ${op} (${node.name}) is not evaluated`);
+  };
+
+  return { evaluate, read };
+}
+
+function attrBool(t: Tensor, name: string): boolean {
+  if (t.source.kind !== 'node') return false;
+  const a = t.frame.scope.nodes[t.source.node].attr[name];
+  return !!a && a.type === 'b' && a.b;
+}
+
+/** Evaluate a gate predicate and say whether the gate lets control through. */
+export function evaluatePredicate(ev: Evaluator, predicate: Tensor, decide: (v: Val) => boolean): { state: 'active' | 'dormant' | 'unknown'; value: string; reason: string } {
+  const r = ev.evaluate(predicate);
+  if (!r.ok) return r.dead ? { state: 'dormant', value: 'dead', reason: r.reason } : { state: 'unknown', value: 'unknown', reason: r.reason };
+  const pass = decide(r.value);
+  return { state: pass ? 'active' : 'dormant', value: renderVal(r.value), reason: `${describeTensor(predicate)} = ${renderVal(r.value)}` };
+}

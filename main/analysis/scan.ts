@@ -1,0 +1,627 @@
+// scanModel: every unsafe op of every graph body, with the gates that guard it, the backward
+// slices of their predicates, the verdict of each checkpoint, the resolved targets, when it
+// runs, and the chain of nodes that proves it.
+import { join } from 'node:path';
+import type { CheckpointIR, MetaGraphIR, ModelIR, TensorIR } from '../../shared/ir.ts';
+import type { Activation, ActivationState, Capability, Finding, Gate, Reachability, ResolvedArgument, ScanReport, Severity, TriggerKind } from '../../shared/findings.ts';
+import { SEVERITY_RANK, CAPABILITIES } from '../../shared/findings.ts';
+import { buildCallGraph, type CallGraph, type CallSite } from './callgraph.ts';
+import { buildVariableNaming, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
+import { dataEdges, describeNode, flatInputIndex, parseInputName, type Scope } from './edges.ts';
+import { makeEvaluator, renderVal, tensorToVal, truthy, type Evaluator, type Val } from './evaluate.ts';
+import { callGate, switchGates, type GateSite } from './gates.ts';
+import { predicateSlice, type Slice } from './slice.ts';
+import { callPath, saverShaped, computeReach, entryLabels, findEntryPoints, reachabilityOf, type ReachInfo } from './reachability.ts';
+import { capabilityRules, isSaverMachineryOp, isUnknownOp, type CapabilityRule } from './catalogue.ts';
+import { addonLibrary } from './addons.ts';
+import { policyAllows, type OpPolicy } from './policy.ts';
+import { resolveArguments, textToLatin1, type ArgumentContext } from './arguments.ts';
+import { findingSeverity } from './severity.ts';
+import { buildFigure } from './figure.ts';
+import { sizeFinding, whileTripTensors, WHILE_OPS, type SizeVerdict } from './exhaustion.ts';
+import { nestedGraphs } from './nested.ts';
+import { readCheckpointTensor } from '../formats/tensorbundle.ts';
+import { LIMITS } from '../formats/errors.ts';
+import { kerasFindings } from './keras.ts';
+import { tfliteFindings } from './tflite.ts';
+
+export interface ScanCheckpoint {
+  label: string;
+  checkpoint: CheckpointIR;
+}
+
+export interface ScanOptions {
+  checkpoints: ScanCheckpoint[];
+  policy?: OpPolicy | null;
+  isolation?: { isolated: boolean; description: string };
+  toolVersion: string;
+  readTensor?: (ckpt: CheckpointIR, key: string) => Promise<TensorIR>;
+}
+
+type Draft = Omit<Finding, 'id'>;
+
+/** One unsafe (scope, node, rule) occurrence, before checkpoint evaluation. */
+interface Candidate {
+  scope: Scope;
+  node: number;
+  capability: Capability;
+  rule: CapabilityRule | null;
+  frame: Frame;
+  gates: GateEntry[];
+  /** Interleaved chain pieces: gates and calls in path order. */
+  chain: string[];
+  calls: string[];
+  size?: { tensors: { name: string; tensor: Tensor; slice: Slice }[] };
+  description: string;
+  details?: Record<string, string>;
+}
+
+const MAX_EVAL_ELEMENTS = 1 << 16;
+
+/** A gate with its predicate slice and the graph it lives in (outer graphs for nested ones). */
+interface GateEntry {
+  site: GateSite;
+  slice: Slice;
+  graph: GraphContext;
+}
+
+interface GraphContext {
+  cg: CallGraph;
+  naming: VariableNaming;
+  reach: ReachInfo;
+  meta: MetaGraphIR;
+  metaLabel: string | null;
+  modelDir: string | null;
+  /** Label of the graph inside the model, for nested graphs. */
+  prefix: string;
+  inherited: { reachability: Reachability; entryPoints: string[]; gates: GateEntry[]; chain: string[] } | null;
+}
+
+export async function scanModel(model: ModelIR, options: ScanOptions): Promise<ScanReport> {
+  const drafts: Draft[] = [];
+  const errors: ScanReport['errors'] = [];
+  const notes: string[] = [];
+  const unknownSemantics = new Set<string>();
+  let opsAnalysed = 0;
+  let functionsAnalysed = 0;
+  const modelDir = model.format === 'saved-model' ? model.path : null;
+  const readTensor = options.readTensor ?? readCheckpointTensor;
+
+  const graphs: { meta: MetaGraphIR; metaLabel: string | null; prefix: string; inherited: GraphContext['inherited']; depth: number }[] = model.metaGraphs.map((meta) => ({
+    meta,
+    metaLabel: model.format === 'saved-model' || model.format === 'meta-graph' ? meta.tags.join(',') : null,
+    prefix: '',
+    inherited: null,
+    depth: 0,
+  }));
+  for (let gi = 0; gi < graphs.length; gi++) {
+    const g = graphs[gi];
+    try {
+      const cg = buildCallGraph(g.meta.graph, g.meta.strippedOpList);
+      const naming = buildVariableNaming(cg, g.meta, model.checkpoint ?? options.checkpoints[0]?.checkpoint);
+      const hasMeta = model.format !== 'graph-def' || g.meta.signatures.length > 0 || g.meta.saverDef !== null;
+      const reach = computeReach(cg, findEntryPoints(cg, g.inherited || !hasMeta ? null : g.meta));
+      const ctx: GraphContext = { cg, naming, reach, meta: g.meta, metaLabel: g.metaLabel, modelDir, prefix: g.prefix, inherited: g.inherited };
+      opsAnalysed += cg.scopes.reduce((a, s) => a + s.nodes.length, 0);
+      functionsAnalysed += cg.scopes.length - 1;
+      if (cg.cycles.length) notes.push(`Call cycles in the function library: ${cg.cycles.slice(0, 5).map((c) => c.join(' → ')).join('; ')}`);
+      const candidates = collectCandidates(ctx, options.policy ?? null, unknownSemantics);
+      const judged = await judge(ctx, candidates, options, readTensor);
+      for (const d of judged) for (const a of d.trigger.activation) for (const m of a.reason.matchAll(/op (\S+) \([^)]*\) is not evaluated/g)) unknownSemantics.add(m[1]);
+      drafts.push(...judged);
+      if (g.depth < LIMITS.maxNestedGraphDepth) {
+        for (const nested of nestedGraphs(cg, `${g.prefix}${g.prefix ? ' › ' : ''}`)) {
+          const sc = nested.frame.scope;
+          notes.push(`Nested GraphDef decoded from ${nested.label} (${nested.graph.nodes.length} nodes, ${nested.graph.library.length} functions) and analysed like the outer graph.`);
+          const outer = gatesAndChain(ctx, { scope: sc, stack: callPath(cg, reach, sc) }, nested.node);
+          graphs.push({
+            meta: { ...g.meta, graph: nested.graph, signatures: [], saverDef: null, collections: {}, objectGraph: null, assetFiles: [], strippedOpList: [] },
+            metaLabel: g.metaLabel,
+            prefix: nested.label,
+            inherited: {
+              reachability: g.inherited?.reachability ?? reachabilityOf(reach, sc, nested.node),
+              entryPoints: g.inherited?.entryPoints ?? entryLabels(reach, sc, nested.node),
+              gates: outer.gates,
+              chain: outer.chain,
+            },
+            depth: g.depth + 1,
+          });
+        }
+      }
+    } catch (e) {
+      errors.push({ file: model.path, message: `analysis of graph ${g.prefix || g.metaLabel || ''} failed: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  }
+  drafts.push(...formatFindings(model, errors));
+  drafts.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || CAPABILITIES.indexOf(a.capability) - CAPABILITIES.indexOf(b.capability) || compareText(`${a.function ?? ''}/${a.node}`, `${b.function ?? ''}/${b.node}`));
+  const findings: Finding[] = drafts.map((d, i) => ({ id: `F${i + 1}`, ...d }));
+  for (const w of model.warnings) notes.push(w);
+  return {
+    schemaVersion: 1,
+    tool: { name: 'tfaudit', version: options.toolVersion },
+    model: { path: model.path, format: model.format, files: model.files.map((f) => ({ path: f.path, size: f.size, sha256: f.sha256 })), tensorflowVersion: model.metaGraphs[0]?.tensorflowVersion || null },
+    checkpoints: options.checkpoints.map((c) => ({ path: c.label })),
+    findings,
+    errors,
+    analysis: {
+      isolated: options.isolation?.isolated ?? false,
+      isolation: options.isolation?.description ?? 'The model was parsed and analysed statically; nothing from it was executed.',
+      opsAnalysed,
+      functionsAnalysed,
+      unknownSemantics: [...unknownSemantics].sort(),
+      notes,
+    },
+  };
+}
+
+/** Keras and TFLite findings come from their own analysers (keras.ts, tflite.ts). */
+function formatFindings(model: ModelIR, errors: ScanReport['errors']): Draft[] {
+  const out: Draft[] = [];
+  const run = (present: unknown, name: string, analyse: (m: ModelIR) => Finding[]) => {
+    if (!present) return;
+    try {
+      for (const f of analyse(model)) {
+        const { id: _id, ...rest } = f;
+        out.push(rest);
+      }
+    } catch (e) {
+      errors.push({ file: model.path, message: `${name} failed: ${e instanceof Error ? e.message : String(e)}` });
+    }
+  };
+  run(model.keras ?? (model.savedModel?.kerasMetadata ? model : null), 'Keras analysis', kerasFindings);
+  run(model.tflite, 'TFLite analysis', tfliteFindings);
+  return out;
+}
+
+const compareText = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
+const CUSTOM_RULE: CapabilityRule = { capability: 'custom-op', targetInputs: [], targetAttrs: [], baseSeverity: 'high', description: 'An op TensorFlow does not define: its kernel is native code shipped with the model.' };
+
+function collectCandidates(ctx: GraphContext, policy: OpPolicy | null, unknown: Set<string>): Candidate[] {
+  const { cg } = ctx;
+  const out: Candidate[] = [];
+  // Policy violations are reported once per op type, with the number of nodes.
+  const policyCount = new Map<string, number>();
+  if (policy) for (const scope of cg.scopes) for (const n of scope.nodes) if (!cg.byName.has(n.op) && !policyAllows(policy, n.op)) policyCount.set(n.op, (policyCount.get(n.op) ?? 0) + 1);
+  const policyReported = new Set<string>();
+  for (const scope of cg.scopes) {
+    let framePath: CallSite[] | null = null;
+    scope.nodes.forEach((node, i) => {
+      if (cg.byName.has(node.op)) return;
+      const rules: CapabilityRule[] = [];
+      const def = cg.lookup(node.op);
+      for (const r of capabilityRules(node, def)) if (!rules.some((x) => x.capability === r.capability)) rules.push(r);
+      const details: Record<string, string> = {};
+      if (isUnknownOp(node.op, ctx.meta.strippedOpList)) {
+        unknown.add(node.op);
+        const lib = addonLibrary(node.op);
+        if (lib) {
+          details.library = lib.library;
+          details.libraryNote = lib.note;
+        }
+        rules.push({ ...CUSTOM_RULE, baseSeverity: lib ? 'low' : 'high', description: lib ? `Op of the add-on library ${lib.library}: ${lib.note}` : CUSTOM_RULE.description });
+      }
+      if (WHILE_OPS.has(node.op)) rules.push(WHILE_RULE);
+      if (policyCount.has(node.op) && !policyReported.has(node.op)) {
+        policyReported.add(node.op);
+        // Save/restore ops outside the policy are judged like the machinery they are: info when
+        // only TensorFlow's saver reaches them, a finding when a signature or the init op does.
+        rules.push({ capability: 'policy', targetInputs: [], targetAttrs: [], saverMachinery: isSaverMachineryOp(node.op), baseSeverity: 'medium', description: `${node.op} is not allowed by the op policy (${policyCount.get(node.op)} node(s) use it).` });
+      }
+      if (!rules.length) return;
+      framePath ??= callPath(cg, ctx.reach, scope);
+      const frame: Frame = { scope, stack: framePath };
+      const { gates, chain, calls } = gatesAndChain(ctx, frame, i);
+      for (const rule of rules) {
+        const base: Candidate = { scope, node: i, capability: rule.capability, rule, frame, gates, chain, calls, description: rule.description };
+        if (Object.keys(details).length) base.details = { ...details };
+        if (rule.capability === 'policy') base.details = { ...base.details, policyNodes: String(policyCount.get(node.op)) };
+        if (rule.capability === 'resource-exhaustion') {
+          const sized = rule === WHILE_RULE ? whileSizes(ctx, frame, i) : sizeTensors(ctx, frame, i, rule);
+          if (!sized) continue;
+          base.size = { tensors: sized };
+          const last = base.chain[base.chain.length - 1];
+          const sizeVariables = sized.flatMap((t) => t.slice.variables.map((v) => `variable ${v}`)).filter((v) => !base.chain.includes(v));
+          const sources = sized.flatMap((t) => [...t.slice.nodes].reverse().slice(-8));
+          base.chain = [...sizeVariables, ...base.chain.slice(0, -1), ...sources, last];
+        }
+        out.push(base);
+      }
+    });
+  }
+  return out;
+}
+
+const WHILE_RULE: CapabilityRule = { capability: 'resource-exhaustion', targetInputs: [], targetAttrs: [], baseSeverity: 'medium', description: 'A While loop whose trip count is decided by a value that can be made huge.' };
+
+function whileSizes(ctx: GraphContext, frame: Frame, node: number): { name: string; tensor: Tensor; slice: Slice }[] | null {
+  const trip = whileTripTensors(ctx.cg, frame, node);
+  if (!trip) return null;
+  const out = trip.map((t) => ({ ...t, slice: predicateSlice(ctx.cg, ctx.naming, t.tensor) }));
+  const limit = out.find((t) => t.name === 'limit')!;
+  return limit.slice.variables.length || (limit.slice.source === 'constant' && !limit.slice.shapeDerived) ? out : null;
+}
+
+/** Size-driving inputs worth a finding: driven by a variable, or constant (judged later by value). */
+function sizeTensors(ctx: GraphContext, frame: Frame, node: number, rule: CapabilityRule): { name: string; tensor: Tensor; slice: Slice }[] | null {
+  const n = frame.scope.nodes[node];
+  const edges = dataEdges(frame.scope, node);
+  const out: { name: string; tensor: Tensor; slice: Slice }[] = [];
+  let interesting = false;
+  for (const name of rule.sizeInputs ?? []) {
+    const range = flatInputIndex(n, name, ctx.cg.lookup);
+    if (!range) continue;
+    for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
+      const tensor = { frame, source: edges[k] };
+      const slice = predicateSlice(ctx.cg, ctx.naming, tensor);
+      out.push({ name, tensor, slice });
+      if (slice.variables.length || (slice.source === 'constant' && !slice.shapeDerived)) interesting = true;
+    }
+  }
+  return interesting ? out : null;
+}
+
+interface ChainPart {
+  gates: GateEntry[];
+  chain: string[];
+  calls: string[];
+}
+
+const pathParts = new WeakMap<GraphContext, Map<number, ChainPart>>();
+
+/** Gates and chain along the call path into a scope: the same for every node of the scope, so memoised. */
+function pathPart(ctx: GraphContext, frame: Frame): ChainPart {
+  let byScope = pathParts.get(ctx);
+  if (!byScope) pathParts.set(ctx, (byScope = new Map()));
+  const known = byScope.get(frame.scope.id);
+  if (known) return known;
+  const part: ChainPart = { gates: [...(ctx.inherited?.gates ?? [])], chain: [...(ctx.inherited?.chain ?? [])], calls: [] };
+  frame.stack.forEach((site, i) => {
+    const stack = frame.stack.slice(0, i);
+    for (const g of switchGates({ scope: site.caller, stack }, site.node)) addGate(ctx, part, g);
+    const g = callGate(ctx.cg, site, stack);
+    if (g) addGate(ctx, part, g);
+    else {
+      const call = describeNode(site.caller, site.node);
+      part.chain.push(call, `${site.callee} (function)`);
+      part.calls.push(call);
+    }
+  });
+  byScope.set(frame.scope.id, part);
+  return part;
+}
+
+function addGate(ctx: GraphContext, part: ChainPart, g: GateSite): void {
+  const slice = g.predicate ? predicateSlice(ctx.cg, ctx.naming, g.predicate) : emptySlice();
+  part.gates.push({ site: g, slice, graph: ctx });
+  part.chain.push(...[...slice.nodes].reverse().slice(-12), describeNode(g.frame.scope, g.node));
+  if (g.branchFunction) part.chain.push(`${g.branchFunction} (${g.branch})`);
+}
+
+function gatesAndChain(ctx: GraphContext, frame: Frame, node: number): ChainPart {
+  const path = pathPart(ctx, frame);
+  const own = switchGates(frame, node);
+  const part: ChainPart = own.length ? { gates: [...path.gates], chain: [...path.chain], calls: path.calls } : { ...path, chain: [...path.chain] };
+  for (const g of own) addGate(ctx, part, g);
+  part.chain.push(describeNode(frame.scope, node));
+  // The chain starts at the variables that decide the gates, then where execution enters
+  // (signature, init op, saved function), then calls, predicates and gates down to the op.
+  const entry = ctx.inherited ? [] : entryLabels(ctx.reach, frame.stack[0]?.caller ?? frame.scope, frame.stack[0]?.node ?? node).slice(0, 1);
+  const variables = [...new Set(part.gates.flatMap((g) => g.slice.variables))].map((v) => `variable ${v}`);
+  part.chain.unshift(...variables, ...entry);
+  return part;
+}
+
+function emptySlice(): Slice {
+  return { source: 'input', variables: [], inputs: ['(unresolved predicate)'], nodes: [], expression: '?', shapeDerived: false, shapeSources: [] };
+}
+
+function gateDecision(site: GateSite, v: Val): boolean {
+  switch (site.kind) {
+    case 'case': {
+      const k = typeof v.data[0] === 'number' ? v.data[0] : Number(v.data[0]);
+      const idx = k < 0 || k >= site.branchCount ? site.branchCount - 1 : k;
+      return site.takenAny ? site.takenAny.includes(idx) : idx === site.taken;
+    }
+    case 'switch':
+      return truthy(v) === (site.taken === 1);
+    case 'if':
+      return truthy(v) === (site.taken === 1);
+    case 'while':
+      return truthy(v);
+  }
+}
+
+function gateToSchema(g: GateEntry): Gate {
+  const { shapeDerived: _a, shapeSources: _b, ...predicate } = g.slice;
+  return { function: g.site.frame.scope.name, node: g.site.frame.scope.nodes[g.site.node].name, op: g.site.op, branch: g.site.branch, branchFunction: g.site.branchFunction, predicate };
+}
+
+/** Checkpoint keys to load: variables of gates, sizes and the paths/URLs unsafe ops use. */
+function collectKeys(ctx: GraphContext, candidates: Candidate[]): Set<string> {
+  const keys = new Set<string>();
+  for (const c of candidates) {
+    for (const g of c.gates) g.slice.variables.forEach((k) => keys.add(k));
+    for (const s of c.size?.tensors ?? []) s.slice.variables.forEach((k) => keys.add(k));
+    if (!c.rule?.targetInputs.length) continue;
+    const node = c.scope.nodes[c.node];
+    const edges = dataEdges(c.scope, c.node);
+    for (const name of c.rule.targetInputs) {
+      const range = flatInputIndex(node, name, ctx.cg.lookup);
+      for (let k = range?.start ?? 0; range && k < range.start + range.length && k < edges.length; k++)
+        predicateSlice(ctx.cg, ctx.naming, { frame: c.frame, source: edges[k] }).variables.forEach((v) => keys.add(v));
+    }
+  }
+  return keys;
+}
+
+async function loadValues(ckpt: CheckpointIR, keys: Set<string>, readTensor: NonNullable<ScanOptions['readTensor']>): Promise<Map<string, Val | string>> {
+  const values = new Map<string, Val | string>();
+  const entries = new Map(ckpt.entries.map((e) => [e.key, e]));
+  for (const key of keys) {
+    const entry = entries.get(key);
+    if (!entry) {
+      values.set(key, `not in checkpoint ${ckpt.prefix}`);
+      continue;
+    }
+    const count = entry.shape.reduce((a, b) => a * b, 1);
+    if (count > MAX_EVAL_ELEMENTS) {
+      values.set(key, `${count} elements: too large to evaluate`);
+      continue;
+    }
+    try {
+      const v = tensorToVal(await readTensor(ckpt, key), MAX_EVAL_ELEMENTS);
+      values.set(key, v);
+    } catch (e) {
+      values.set(key, `unreadable: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+  return values;
+}
+
+async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOptions, readTensor: NonNullable<ScanOptions['readTensor']>): Promise<Draft[]> {
+  if (!candidates.length) return [];
+  const keys = collectKeys(ctx, candidates);
+  const modelFile = (rel: string) => (ctx.modelDir ? textToLatin1(join(ctx.modelDir, rel)) : null);
+  const evaluators: Checkpointed[] = [];
+  const constants = constantEvaluators(modelFile);
+  for (const c of options.checkpoints) {
+    const values = await loadValues(c.checkpoint, keys, readTensor);
+    // A variable the checkpoint does not hold keeps the value its initialiser assigns (TF1).
+    for (const [key, v] of values) {
+      if (typeof v !== 'string' || !v.startsWith('not in checkpoint')) continue;
+      const init = ctx.naming.initializerOf(key);
+      const r = init ? constants(ctx).evaluate(init) : null;
+      if (r?.ok) values.set(key, r.value);
+    }
+    const byGraph = new Map<GraphContext, Evaluator>();
+    const ev = (graph: GraphContext) => {
+      let e = byGraph.get(graph);
+      if (!e) {
+        e = makeEvaluator(graph.cg, graph.naming, { variable: (k) => values.get(k) ?? 'not loaded', modelFile, maxElements: MAX_EVAL_ELEMENTS });
+        byGraph.set(graph, e);
+      }
+      return e;
+    };
+    evaluators.push({ label: c.label, values, ev });
+  }
+  const folded = makeEvaluator(ctx.cg, ctx.naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS, assumeTaken: true });
+  const argCtx: ArgumentContext = { cg: ctx.cg, naming: ctx.naming, constants: folded, modelDir: ctx.modelDir, checkpoints: evaluators.map((e) => ({ label: e.label, evaluator: e.ev(ctx) })) };
+  const seen = new Set<string>();
+  const drafts: Draft[] = [];
+  for (const c of candidates) {
+    const key = `${c.scope.id}:${c.node}:${c.capability}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const d = draftFinding(ctx, c, evaluators, constants, argCtx);
+    if (d) drafts.push(d);
+  }
+  return drafts;
+}
+
+interface Checkpointed {
+  label: string;
+  values: Map<string, Val | string>;
+  ev: (graph: GraphContext) => Evaluator;
+}
+
+function constantEvaluators(modelFile: (rel: string) => string | null): (graph: GraphContext) => Evaluator {
+  const byGraph = new Map<GraphContext, Evaluator>();
+  return (graph) => {
+    let e = byGraph.get(graph);
+    if (!e) {
+      e = makeEvaluator(graph.cg, graph.naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS });
+      byGraph.set(graph, e);
+    }
+    return e;
+  };
+}
+
+/** A gate whose predicate is constant and false under constant folding: the op can never run. */
+function behindConstantFalse(c: Candidate, constants: (graph: GraphContext) => Evaluator): boolean {
+  return c.gates.some((g) => {
+    if (g.slice.source !== 'constant' || !g.site.predicate) return false;
+    const r = constants(g.graph).evaluate(g.site.predicate);
+    return (r.ok && !gateDecision(g.site, r.value)) || (!r.ok && r.dead);
+  });
+}
+
+/** The verdict of one checkpoint: every gate taken (active), one not taken (dormant), or unknown. */
+function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, constantFalse: boolean): { activation: Activation; size: SizeVerdict | null } {
+  const values: Record<string, string> = {};
+  let state: ActivationState = 'active';
+  const reasons: string[] = [];
+  for (const g of c.gates) {
+    for (const k of g.slice.variables) values[k] = showValue(e.values.get(k));
+    const gateName = `${g.site.frame.scope.name ?? ''}/${g.site.frame.scope.nodes[g.site.node].name}`.replace(/^\//, '');
+    const r = g.site.predicate ? e.ev(g.graph).evaluate(g.site.predicate) : ({ ok: false, dead: false, reason: 'predicate not found' } as const);
+    if (!r.ok) {
+      if (r.dead) state = 'dormant';
+      else if (state === 'active') state = 'unknown';
+      reasons.push(`${gateName}: ${r.dead ? `not reached (${r.reason})` : r.reason}`);
+      continue;
+    }
+    const pass = gateDecision(g.site, r.value);
+    values[`${gateName} predicate`] = renderVal(r.value);
+    reasons.push(`${gateName} ${g.site.branch} ${pass ? 'taken' : 'not taken'} (predicate = ${renderVal(r.value)})`);
+    if (!pass) state = 'dormant';
+  }
+  let size: SizeVerdict | null = null;
+  if (c.size) {
+    size = sizeFinding(c.frame.scope.nodes[c.node], c.size.tensors, e.ev(ctx));
+    for (const t of c.size.tensors) for (const k of t.slice.variables) values[k] = showValue(e.values.get(k));
+    if (size.elements !== null) values.elements = String(size.elements);
+    if (size.bytes !== null) values.bytes = String(size.bytes);
+    reasons.push(size.reason);
+    if (state === 'active') state = size.state;
+    else if (state === 'unknown' && size.state === 'dormant') state = 'dormant';
+  }
+  if (constantFalse) state = 'dormant';
+  return { activation: { checkpoint: e.label, state, values, reason: reasons.join('; ') || 'no gate: runs whenever its function runs' }, size };
+}
+
+function triggerKind(c: Candidate, variables: Set<string>, constantFalse: boolean): TriggerKind {
+  if (variables.size) return 'variable';
+  if (constantFalse) return 'constant';
+  if (c.gates.some((g) => g.slice.source === 'input')) return 'input';
+  return 'none';
+}
+
+/** When the op runs, with TensorFlow's own saver machinery told apart from look-alikes. */
+function whenItRuns(ctx: GraphContext, c: Candidate): { reachability: Reachability; machinery: boolean } {
+  let reachability = ctx.inherited?.reachability ?? reachabilityOf(ctx.reach, c.scope, c.node);
+  const saverOp = !!c.rule?.saverMachinery;
+  if ((reachability === 'graph' || reachability === 'dead') && saverOp && !ctx.meta.saverDef && saverShaped(ctx.cg, c.scope, c.node)) reachability = 'saver';
+  // Saver machinery works on the SaverDef's filename tensor; a save/restore op aimed elsewhere is not machinery.
+  const machinery = saverOp && !(reachability === 'saver' && !targetsSaverFilename(ctx, c));
+  // The restore path runs when the model is loaded: anything else found there is a load-time finding.
+  if (reachability === 'saver' && !machinery) reachability = 'load';
+  return { reachability, machinery };
+}
+
+function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[], constants: (graph: GraphContext) => Evaluator, argCtx: ArgumentContext): Draft | null {
+  const node = c.scope.nodes[c.node];
+  const constantFalse = behindConstantFalse(c, constants);
+  const judged = evaluators.map((e) => activationUnder(ctx, c, e, constantFalse));
+  const activation = judged.map((j) => j.activation);
+  let sizeVerdicts = judged.map((j) => j.size).filter((v): v is SizeVerdict => v !== null);
+  const sizeVariables = new Set(c.size?.tensors.flatMap((t) => t.slice.variables) ?? []);
+  if (c.size && !sizeVariables.size) {
+    // Constant sizes: a finding only when the constant is huge.
+    const v = sizeFinding(node, c.size.tensors, constants(ctx));
+    if (v.state !== 'active') return null;
+    sizeVerdicts = [v];
+  }
+  const variables = new Set<string>([...sizeVariables, ...c.gates.flatMap((g) => g.slice.variables)]);
+  const kind = triggerKind(c, variables, constantFalse);
+  const { reachability, machinery } = whenItRuns(ctx, c);
+  const args: ResolvedArgument[] = c.rule ? resolveArguments(argCtx, c.frame, c.node, c.rule) : [];
+  const benignTargets = c.capability === 'file-read' && args.length > 0 && args.every((a) => a.classification === 'model-own-files');
+  // A size that is huge as saved is a certain denial of service, not a potential one.
+  const certain = !!c.size && !sizeVariables.size;
+  const severity: Severity = findingSeverity({
+    base: certain ? 'high' : c.rule?.baseSeverity ?? 'high',
+    reachability,
+    triggerKind: kind,
+    activation: activation.map((a) => a.state),
+    constantFalse,
+    saverMachinery: machinery,
+    benignTargets,
+  });
+  const gates = c.gates.map(gateToSchema);
+  const details: Record<string, string> = { ...(c.details ?? {}) };
+  const sv = sizeVerdicts.find((v) => v.state === 'active') ?? sizeVerdicts[0];
+  if (sv && sv.elements !== null) details.elements = String(sv.elements);
+  if (sv && sv.bytes !== null) details.bytes = String(sv.bytes);
+  if (c.size) details.size = c.size.tensors.map((t) => `${t.name} = ${t.slice.expression}`).join('; ');
+  const figure = buildFigure({
+    gates,
+    calls: c.calls,
+    unsafe: describeNode(c.scope, c.node),
+    sizeSources: c.size?.tensors.flatMap((t) => [...t.slice.variables.map((v) => ({ kind: 'variable' as const, label: v })), ...(t.slice.source === 'constant' ? [{ kind: 'constant' as const, label: t.slice.expression }] : [])]),
+  });
+  const draft: Draft = {
+    rule: `${c.capability}/${node.op}`,
+    severity,
+    capability: c.capability,
+    op: node.op,
+    node: node.name,
+    function: c.scope.name,
+    metaGraph: ctx.metaLabel,
+    message: message(c, node.op, kind, reachability, activation, args, variables, constantFalse, ctx.prefix),
+    evidence: c.chain,
+    arguments: args,
+    reachability,
+    entryPoints: ctx.inherited?.entryPoints ?? entryLabels(ctx.reach, c.scope, c.node),
+    trigger: { kind, variables: [...variables].sort(), gates, activation },
+    figure,
+    recommendation: recommendation(c.capability, kind, reachability, constantFalse, machinery),
+  };
+  if (sv && sv.elements !== null && sv.state === 'active') draft.message += ` Size: ${sv.reason}.`;
+  if (Object.keys(details).length) draft.details = details;
+  return draft;
+}
+
+/** True when every path/prefix the op uses derives from the SaverDef's filename tensor. */
+function targetsSaverFilename(ctx: GraphContext, c: Candidate): boolean {
+  const saverDef = ctx.meta.saverDef;
+  if (!saverDef || !c.rule) return true;
+  const top = ctx.cg.top;
+  const filename = top.index.get(parseInputName(saverDef.filenameTensorName).node);
+  if (filename === undefined) return true;
+  const marker = describeNode(top, filename);
+  const node = c.scope.nodes[c.node];
+  const edges = dataEdges(c.scope, c.node);
+  for (const name of c.rule.targetInputs) {
+    const range = flatInputIndex(node, name, ctx.cg.lookup);
+    if (!range) continue;
+    for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
+      const slice = predicateSlice(ctx.cg, ctx.naming, { frame: c.frame, source: edges[k] });
+      if (!slice.nodes.includes(marker)) return false;
+    }
+  }
+  return true;
+}
+
+function showValue(v: Val | string | undefined): string {
+  if (v === undefined) return 'unknown';
+  return typeof v === 'string' ? `unknown (${v})` : renderVal(v);
+}
+
+const WHEN: Record<Reachability, string> = {
+  load: 'runs when the model is loaded',
+  signature: 'runs when a signature or saved function is called',
+  graph: 'runs when its graph is executed',
+  saver: "belongs to TensorFlow's own checkpoint save/restore machinery",
+  dead: 'sits in code that nothing reaches',
+  unknown: 'runs under unknown conditions',
+};
+
+function message(c: Candidate, op: string, kind: TriggerKind, reach: Reachability, activation: Activation[], args: ResolvedArgument[], variables: Set<string>, constantFalse: boolean, prefix: string): string {
+  const target = args.filter((a) => a.value !== null).map((a) => a.value).slice(0, 3);
+  const what = `${op} (${c.capability})${target.length ? ` on ${target.map((t) => JSON.stringify(t)).join(', ')}` : ''}${prefix ? ` in nested graph ${prefix}` : ''}`;
+  const active = activation.filter((a) => a.state === 'active').map((a) => a.checkpoint);
+  let trigger: string;
+  if (constantFalse) trigger = 'behind a constant-false predicate: it never runs';
+  else if (kind === 'variable') trigger = `switched by variable${variables.size > 1 ? 's' : ''} ${[...variables].join(', ')}; ${active.length ? `active under ${active.join(', ')}` : 'dormant under every checkpoint given'}`;
+  else if (kind === 'input') trigger = 'decided by an input of the caller';
+  else trigger = 'unconditional';
+  return `${what} ${WHEN[reach]}; ${trigger}. ${c.description}`;
+}
+
+function recommendation(cap: Capability, kind: TriggerKind, reach: Reachability, constantFalse: boolean, saver: boolean): string {
+  if (constantFalse) return 'Dead code behind a constant predicate: harmless as saved, but it has no business in a model; ask the author why it is there.';
+  if (saver && (reach === 'saver' || reach === 'dead')) return "TensorFlow's own checkpoint machinery: expected in a SavedModel, no action needed.";
+  if (reach === 'dead') return 'Unreachable as saved; remove it or ask the author why it is there.';
+  if (kind === 'variable') return 'A checkpoint decides whether this runs: never load this model with a checkpoint you do not trust, and run it only in the sandbox until the branch is explained.';
+  switch (cap) {
+    case 'custom-op':
+      return 'Custom native code: load it only with a kernel library you have reviewed, and only in the sandbox.';
+    case 'policy':
+      return 'Outside the op policy: reject the model or extend the policy after review.';
+    case 'resource-exhaustion':
+      return 'Bound memory and time when serving this model (container limits), or reject the model.';
+    default:
+      return 'Do not load this model outside the sandbox; it touches the machine beyond its tensors.';
+  }
+}

@@ -1,0 +1,44 @@
+// Severity from capability, reachability and trigger. An unsafe capability a checkpoint can
+// switch on is critical when a given checkpoint activates it and high when it is dormant under
+// all; unconditional capability keeps its base severity (high for real file/network access);
+// input-driven at most medium; unreachable (constant false) info; TensorFlow's own saver
+// machinery info; dead code low.
+import type { ActivationState, Reachability, Severity, TriggerKind } from '../../shared/findings.ts';
+import { SEVERITY_RANK } from '../../shared/findings.ts';
+
+export interface SeverityInput {
+  base: Severity;
+  reachability: Reachability;
+  triggerKind: TriggerKind;
+  activation: ActivationState[];
+  /** Some gate on the way is constant false: the op can never run. */
+  constantFalse: boolean;
+  saverMachinery: boolean;
+  /** Every resolved target is harmless (e.g. the model's own asset files for a reader). */
+  benignTargets: boolean;
+}
+
+export function minSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] <= SEVERITY_RANK[b] ? a : b;
+}
+
+export function maxSeverity(a: Severity, b: Severity): Severity {
+  return SEVERITY_RANK[a] >= SEVERITY_RANK[b] ? a : b;
+}
+
+export function findingSeverity(s: SeverityInput): Severity {
+  if (s.constantFalse) return 'info';
+  if (s.reachability === 'saver' && s.saverMachinery) return 'info';
+  if (s.benignTargets) return 'info';
+  if (s.reachability === 'dead') return s.saverMachinery ? 'info' : 'low';
+  switch (s.triggerKind) {
+    case 'variable':
+      if (s.activation.includes('active')) return 'critical';
+      return maxSeverity(s.base, 'high');
+    case 'input':
+      return minSeverity(s.base, 'medium');
+    case 'constant':
+    case 'none':
+      return s.base;
+  }
+}

@@ -1,0 +1,140 @@
+// The `tfaudit` command line. Exit codes: 0 success / no finding at or above --fail-on,
+// 1 findings at or above it, 2 unreadable or unsupported input, 4 usage error.
+import { reportDate } from '../report/date.ts';
+import { writeFileSync } from 'node:fs';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../shared/findings.ts';
+import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
+import { runAnalysisWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../service/worker-client.ts';
+import { ApiFailure } from '../service/errors.ts';
+import { renderInspectText } from './inspect-text.ts';
+import { renderTextReport } from '../report/text.ts';
+import { renderSarif } from '../report/sarif.ts';
+import { renderAuditPdf } from '../report/pdf.ts';
+import { registerSandbox } from './sandbox.ts';
+import { registerReportVuln } from './report-vuln.ts';
+import { registerServe } from './serve.ts';
+import { registerDemo } from './demo.ts';
+
+export const EXIT = { ok: 0, findings: 1, unreadable: 2, usage: 4 } as const;
+
+/** Thrown by command actions to end with a given exit code and message. */
+export class CliExit extends Error {
+  constructor(
+    readonly code: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
+
+function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: number }): WorkerOptions {
+  return {
+    ...DEFAULT_WORKER_OPTIONS,
+    isolation: opts.isolation === false ? 'off' : 'auto',
+    memoryMb: opts.memory ?? DEFAULT_WORKER_OPTIONS.memoryMb,
+    timeoutMs: opts.timeout ? opts.timeout * 1000 : DEFAULT_WORKER_OPTIONS.timeoutMs,
+  };
+}
+
+function emit(text: string, output: string | undefined): void {
+  if (output) writeFileSync(output, text.endsWith('\n') ? text : `${text}\n`);
+  else process.stdout.write(text.endsWith('\n') ? text : `${text}\n`);
+}
+
+function addWorkerOptions(command: Command): Command {
+  return command
+    .option('--no-isolation', 'run the analyzer worker without the OS sandbox (bubblewrap/nsjail)')
+    .option('--memory <MB>', 'memory cap of the analyzer worker', positiveInt)
+    .option('--timeout <S>', 'time limit of the analyzer worker, seconds', positiveInt);
+}
+
+export function buildProgram(): Command {
+  const program = new Command();
+  program
+    .name(TOOL_NAME)
+    .description('Audit TensorFlow models without running them: what they can do, and which checkpoint turns it on.')
+    .version(TOOL_VERSION)
+    .showHelpAfterError()
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+
+  addWorkerOptions(
+    program
+      .command('inspect')
+      .description('show format, meta graphs, signatures, op histogram, functions and variables')
+      .argument('<path>', 'SavedModel folder, .pb/.pbtxt/.meta, checkpoint prefix, .keras/.h5 or .tflite')
+      .option('--checkpoint <prefix>', 'show the variables of this checkpoint instead of the model’s own')
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
+      .option('--output <file>', 'write to a file instead of standard output'),
+  ).action(async (path: string, opts) => {
+    const { summary } = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint ? [opts.checkpoint] : [], mode: 'inspect' }, workerOptions(opts));
+    emit(opts.format === 'json' ? JSON.stringify(summary, null, 2) : renderInspectText(summary), opts.output);
+  });
+
+  addWorkerOptions(
+    program
+      .command('scan')
+      .description('find what the model can do (files, network, code, memory) and which checkpoint switches it on')
+      .argument('<path>', 'SavedModel folder, .pb/.pbtxt/.meta, checkpoint prefix, .keras/.h5 or .tflite')
+      .option('--checkpoint <prefix>', 'also evaluate the model under this checkpoint (repeatable)', collect, [])
+      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+      .option('--output <file>', 'write the report to a file instead of standard output')
+      .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices([...SEVERITIES]).default('high'))
+      .option('--policy <file>', 'op allowlist policy (JSON); every op outside it is a finding')
+      .option('--pdf <file>', 'also write the PDF audit report')
+      .option('--auditor <name>', 'auditor name printed on the PDF cover'),
+  ).action(async (path: string, opts) => {
+    const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, policy: opts.policy ?? null }, workerOptions(opts));
+    const report = result.report;
+    if (opts.format === 'json') emit(JSON.stringify(report, null, 2), opts.output);
+    else if (opts.format === 'sarif') emit(JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2), opts.output);
+    else emit(renderTextReport(report, { color: !opts.output && process.stdout.isTTY === true }), opts.output);
+    if (opts.pdf) {
+      const pdf = await renderAuditPdf({ report, summary: result.summary, auditor: opts.auditor ?? null, generatedAt: reportDate(), sandboxRuns: [] });
+      writeFileSync(opts.pdf, pdf);
+    }
+    const threshold = SEVERITY_RANK[opts.failOn as Severity];
+    if (report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) throw new CliExit(EXIT.findings, '');
+  });
+
+  registerSandbox(program);
+  registerReportVuln(program);
+  registerServe(program);
+  registerDemo(program);
+  return program;
+}
+
+/** Runs the CLI and returns the exit code (never calls process.exit itself). */
+export async function main(argv: string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return EXIT.ok;
+  } catch (error) {
+    if (error instanceof CliExit) {
+      if (error.message) process.stderr.write(`${error.message}\n`);
+      return error.code;
+    }
+    if (error instanceof CommanderError) {
+      if (error.code === 'commander.helpDisplayed' || error.code === 'commander.version' || error.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (error instanceof ApiFailure) {
+      process.stderr.write(`${TOOL_NAME}: ${error.message}\n`);
+      return error.code === 'bad-request' ? EXIT.usage : EXIT.unreadable;
+    }
+    process.stderr.write(`${TOOL_NAME}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    return EXIT.unreadable;
+  }
+}

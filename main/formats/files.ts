@@ -1,0 +1,98 @@
+// The files that make up a model, with size and sha256 (streamed, never read whole).
+// Symlinks are followed only when they resolve inside the model root.
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { lstat, readdir, realpath, stat } from 'node:fs/promises';
+import { basename, join, relative, sep } from 'node:path';
+import type { FileEntry } from '../../shared/ir.ts';
+import { LIMITS } from './errors.ts';
+import { byteProgress } from './progress.ts';
+
+export async function sha256File(file: string, onBytes?: (bytes: number) => void): Promise<string> {
+  const hash = createHash('sha256');
+  await new Promise<void>((resolvePromise, reject) => {
+    const stream = createReadStream(file, { highWaterMark: 1 << 20 });
+    stream.on('data', (chunk) => {
+      hash.update(chunk);
+      onBytes?.(chunk.length);
+    });
+    stream.on('error', reject);
+    stream.on('end', () => resolvePromise());
+  });
+  return hash.digest('hex');
+}
+
+function toPosix(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+function inside(root: string, target: string): boolean {
+  const rel = relative(root, target);
+  return rel === '' || (!rel.startsWith('..') && !rel.startsWith(sep) && rel !== '..');
+}
+
+/**
+ * Regular files under `root` (or `root` itself when it is a file), sorted by path. At most
+ * LIMITS.maxDirectoryEntries are listed; problems are appended to `warnings`. Files the caller
+ * already holds in memory (`alreadyRead`, by absolute path) are hashed without reading again.
+ */
+export async function listModelFiles(root: string, warnings: string[], hash = true, alreadyRead: Map<string, Uint8Array> = new Map()): Promise<FileEntry[]> {
+  const rootInfo = await stat(root);
+  if (!rootInfo.isDirectory()) {
+    return [{ path: basename(root), size: rootInfo.size, sha256: hash ? await sha256File(root) : '' }];
+  }
+  const realRoot = await realpath(root);
+  const found: { path: string; size: number; abs: string }[] = [];
+  const queue: string[] = [root];
+  let seen = 0;
+  let truncated = false;
+  while (queue.length > 0 && !truncated) {
+    const dir = queue.shift()!;
+    let names: string[];
+    try {
+      names = (await readdir(dir)).sort();
+    } catch (error) {
+      warnings.push(`${dir}: cannot list directory (${(error as Error).message})`);
+      continue;
+    }
+    for (const name of names) {
+      if (++seen > LIMITS.maxDirectoryEntries) {
+        warnings.push(`${root}: more than ${LIMITS.maxDirectoryEntries} entries; the file list is cut short`);
+        truncated = true;
+        break;
+      }
+      const abs = join(dir, name);
+      let info = await lstat(abs).catch(() => null);
+      if (!info) continue;
+      if (info.isSymbolicLink()) {
+        const target = await realpath(abs).catch(() => null);
+        if (!target || !inside(realRoot, target)) {
+          warnings.push(`${abs}: symbolic link pointing outside the model (${target ?? 'dangling'}) not followed`);
+          continue;
+        }
+        info = await stat(abs).catch(() => null);
+        if (!info || info.isDirectory()) continue; // directories reached by links inside the root are listed via their real path
+      }
+      if (info.isDirectory()) queue.push(abs);
+      else if (info.isFile()) found.push({ path: toPosix(relative(root, abs)), size: info.size, abs });
+    }
+  }
+  found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const entries: FileEntry[] = [];
+  const hashed = byteProgress('parse', 'hashing model files', found.reduce((n, f) => n + f.size, 0));
+  for (const f of found) {
+    let sha256 = '';
+    const bytes = alreadyRead.get(f.abs);
+    if (hash && bytes && bytes.length === f.size) {
+      sha256 = createHash('sha256').update(bytes).digest('hex');
+    } else if (hash) {
+      try {
+        sha256 = await sha256File(f.abs, hashed);
+      } catch (error) {
+        warnings.push(`${f.abs}: cannot read (${(error as Error).message})`);
+      }
+    }
+    entries.push({ path: f.path, size: f.size, sha256 });
+  }
+  return entries;
+}

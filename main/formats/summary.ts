@@ -1,0 +1,144 @@
+// Reduces a ModelIR to the facts a person reads: what `tfaudit inspect` prints, the overview
+// panel shows and the PDF cover/appendix lists.
+import type { AttrValue, CheckpointIR, GraphIR, MetaGraphIR, ModelIR, TensorIR } from '../../shared/ir.ts';
+import type { CheckpointSummary, MetaGraphSummary, ModelSummary, TensorPreview, VariableSummary } from '../../shared/summary.ts';
+
+const PREVIEW_VALUES = 16;
+const VARIABLE_OPS = new Set(['VarHandleOp', 'VariableV2', 'Variable', '_VarHandlesOp']);
+
+export function summarizeModel(model: ModelIR): ModelSummary {
+  const metaGraphs = model.metaGraphs.map((meta) => summarizeMetaGraph(meta, model.checkpoint ?? null));
+  const summary: ModelSummary = {
+    path: model.path,
+    format: model.format,
+    files: model.files,
+    tensorflowVersion: model.metaGraphs.find((m) => m.tensorflowVersion)?.tensorflowVersion ?? null,
+    metaGraphs,
+    checkpoint: model.checkpoint ? summarizeCheckpoint(model.checkpoint) : null,
+    warnings: model.warnings,
+  };
+  if (model.keras) {
+    summary.keras = { kerasVersion: model.keras.kerasVersion, backend: model.keras.backend, layerCount: model.keras.layers.length };
+  }
+  if (model.tflite) {
+    summary.tflite = {
+      version: model.tflite.version,
+      description: model.tflite.description,
+      operatorCodes: model.tflite.operatorCodes.map((c) => c.customCode ?? c.builtin),
+    };
+  }
+  return summary;
+}
+
+export function opCounts(graph: GraphIR): Record<string, number> {
+  const counts: Record<string, number> = {};
+  const add = (op: string) => {
+    counts[op] = (counts[op] ?? 0) + 1;
+  };
+  for (const node of graph.nodes) add(node.op);
+  for (const fn of graph.library) for (const node of fn.nodes) add(node.op);
+  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+function summarizeMetaGraph(meta: MetaGraphIR, checkpoint: CheckpointIR | null): MetaGraphSummary {
+  return {
+    tags: meta.tags,
+    tensorflowVersion: meta.tensorflowVersion,
+    producer: meta.graph.producer,
+    signatures: meta.signatures,
+    opCounts: opCounts(meta.graph),
+    nodeCount: meta.graph.nodes.length + meta.graph.library.reduce((n, f) => n + f.nodes.length, 0),
+    functions: meta.graph.library.map((f) => ({ name: f.name, nodeCount: f.nodes.length })),
+    variables: graphVariables(meta, checkpoint),
+  };
+}
+
+/** Variables of a meta graph with the checkpoint key that restores each, where it can be told. */
+export function graphVariables(meta: MetaGraphIR, checkpoint: CheckpointIR | null): VariableSummary[] {
+  const keys = new Set(checkpoint?.entries.map((e) => e.key) ?? []);
+  const objectKeys = objectGraphVariableKeys(meta);
+  const out: VariableSummary[] = [];
+  const seen = new Set<string>();
+  for (const node of meta.graph.nodes) {
+    if (!VARIABLE_OPS.has(node.op)) continue;
+    const shared = attrString(node.attr['shared_name']);
+    const name = shared || node.name;
+    if (seen.has(name)) continue;
+    seen.add(name);
+    const key = objectKeys.get(name) ?? objectKeys.get(node.name) ?? (keys.has(name) ? name : keys.has(node.name) ? node.name : null);
+    out.push({ name, checkpointKey: key, dtype: attrDtype(node.attr['dtype']), shape: attrShape(node.attr['shape']) });
+  }
+  // TF2 models whose variables appear only in the object graph (no top-level handle node).
+  for (const [name, key] of objectKeys) {
+    if (seen.has(name) || out.some((v) => v.checkpointKey === key)) continue;
+    const objVar = meta.objectGraph?.nodes.find((n) => n.variable?.name === name)?.variable;
+    seen.add(name);
+    out.push({ name, checkpointKey: key, dtype: objVar?.dtype ?? 'DT_INVALID', shape: objVar?.shape?.unknownRank ? null : objVar?.shape?.dims ?? null });
+  }
+  return out;
+}
+
+/** Variable name (as in VarHandleOp shared_name / object graph) → checkpoint key. */
+function objectGraphVariableKeys(meta: MetaGraphIR): Map<string, string> {
+  const result = new Map<string, string>();
+  const graph = meta.objectGraph;
+  if (!graph) return result;
+  for (const node of graph.nodes) {
+    if (!node.variable) continue;
+    const key = node.checkpointKeys?.find((k) => k.endsWith('.ATTRIBUTES/VARIABLE_VALUE')) ?? node.checkpointKeys?.[0];
+    if (key) result.set(node.variable.name, key);
+  }
+  return result;
+}
+
+export function summarizeCheckpoint(ckpt: CheckpointIR): CheckpointSummary {
+  return {
+    prefix: ckpt.prefix,
+    version: ckpt.version,
+    entries: ckpt.entries.map((entry) => {
+      const preview = ckpt.preview[entry.key];
+      const result: TensorPreview = { key: entry.key, dtype: entry.dtype, shape: entry.shape, values: preview ? previewValues(preview) : [] };
+      return result;
+    }),
+  };
+}
+
+export function previewValues(tensor: TensorIR, max = PREVIEW_VALUES): (number | boolean | string)[] {
+  const v = tensor.values;
+  switch (v.kind) {
+    case 'number':
+    case 'complex':
+      return v.values.slice(0, max);
+    case 'bool':
+      return v.values.slice(0, max);
+    case 'string':
+      return v.values.slice(0, max).map(bytesToText);
+    default:
+      return [];
+  }
+}
+
+/** Bytes shown as text: UTF-8 when valid, otherwise escaped so nothing hostile reaches a terminal. */
+export function bytesToText(bytes: Uint8Array): string {
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    return Array.from(bytes, (b) => (b >= 0x20 && b < 0x7f && b !== 0x5c ? String.fromCharCode(b) : `\\x${b.toString(16).padStart(2, '0')}`)).join('');
+  }
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
+function attrString(value: AttrValue | undefined): string {
+  return value?.type === 's' ? bytesToText(value.s) : '';
+}
+
+function attrDtype(value: AttrValue | undefined): string {
+  return value?.type === 'type' ? value.dtype : 'DT_INVALID';
+}
+
+function attrShape(value: AttrValue | undefined): number[] | null {
+  if (value?.type !== 'shape' || value.shape.unknownRank) return null;
+  return value.shape.dims;
+}

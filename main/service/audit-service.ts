@@ -1,0 +1,223 @@
+// The audit service behind every front end (Electron IPC, the web host, tests): keeps open
+// audits, runs each analysis in a fresh analyzer worker, renders reports from the result,
+// and launches sandbox runs. It never parses model files itself.
+import { reportDate } from '../report/date.ts';
+import { randomUUID } from 'node:crypto';
+import { basename } from 'node:path';
+import type { AuditView, CheckpointRef, ProgressEvent, SandboxEvent, SandboxOverrides } from '../../shared/api.ts';
+import type { SandboxPolicy, SandboxRunReport } from '../../shared/sandbox.ts';
+import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
+import { ApiFailure } from './errors.ts';
+import { DEFAULT_WORKER_OPTIONS, runAnalysisWorker, type WorkerOptions } from './worker-client.ts';
+import { renderAuditPdf } from '../report/pdf.ts';
+import { renderVulnReport } from '../report/vuln.ts';
+import { derivePolicy } from '../sandbox/policy.ts';
+import { SandboxManager, removeRunFiles } from '../sandbox/run.ts';
+
+export { ApiFailure };
+
+interface Audit {
+  id: string;
+  model: string;
+  checkpoints: string[];
+  result: AnalyseResult;
+  sandboxRuns: SandboxRunReport[];
+}
+
+export interface AuditServiceOptions {
+  isolation?: 'auto' | 'off';
+  workerMemoryMb?: number;
+  workerTimeoutMs?: number;
+  /** Replaces the worker (tests of front ends that must not depend on a model). */
+  analyse?: (request: AnalyseRequest, onProgress?: (event: ProgressEvent) => void) => Promise<AnalyseResult>;
+}
+
+const CHECKPOINT_FILE = /^(.*)\.(index|data-\d{5}-of-\d{5})$/;
+
+/**
+ * Splits dropped paths into the model and extra checkpoints. Checkpoint files (`x.index`,
+ * `x.data-00000-of-00001`) are grouped by prefix; everything else is the model. When only
+ * checkpoint files are given, the first checkpoint is the model.
+ */
+export function splitDroppedPaths(paths: string[]): { model: string; checkpoints: string[] } {
+  const prefixes: string[] = [];
+  const others: string[] = [];
+  for (const path of paths) {
+    const match = CHECKPOINT_FILE.exec(path);
+    if (match) {
+      if (!prefixes.includes(match[1]!)) prefixes.push(match[1]!);
+    } else others.push(path);
+  }
+  if (others.length > 1) throw new ApiFailure('bad-request', `drop one model at a time (got ${others.map((p) => basename(p)).join(', ')}); extra checkpoints may come with it`);
+  if (others.length === 1) return { model: others[0]!, checkpoints: prefixes };
+  if (prefixes.length === 0) throw new ApiFailure('bad-request', 'nothing to open: drop a SavedModel folder, a .pb/.pbtxt/.meta, a checkpoint, a .keras/.h5 or a .tflite file');
+  return { model: prefixes[0]!, checkpoints: prefixes.slice(1) };
+}
+
+export class AuditService {
+  private readonly audits = new Map<string, Audit>();
+  private readonly progressListeners = new Set<(e: ProgressEvent) => void>();
+  private readonly sandbox = new SandboxManager();
+  private readonly workerOptions: WorkerOptions;
+  private readonly analyseOverride: AuditServiceOptions['analyse'];
+
+  constructor(options: AuditServiceOptions = {}) {
+    this.workerOptions = {
+      ...DEFAULT_WORKER_OPTIONS,
+      isolation: options.isolation ?? DEFAULT_WORKER_OPTIONS.isolation,
+      memoryMb: options.workerMemoryMb ?? DEFAULT_WORKER_OPTIONS.memoryMb,
+      timeoutMs: options.workerTimeoutMs ?? DEFAULT_WORKER_OPTIONS.timeoutMs,
+    };
+    this.analyseOverride = options.analyse;
+  }
+
+  async open(paths: string[]): Promise<AuditView> {
+    const { model, checkpoints } = splitDroppedPaths(paths);
+    const result = await this.analyse(model, checkpoints);
+    const audit: Audit = { id: randomUUID(), model, checkpoints, result, sandboxRuns: [] };
+    this.audits.set(audit.id, audit);
+    return this.view(audit);
+  }
+
+  async addCheckpoints(auditId: string, paths: string[]): Promise<AuditView> {
+    const audit = this.audit(auditId);
+    const added = splitDroppedPaths(paths);
+    const extra = [...added.checkpoints];
+    // Dropping only checkpoint files makes the first of them "the model": here it is a checkpoint.
+    if (!paths.some((p) => !CHECKPOINT_FILE.test(p)) || CHECKPOINT_FILE.test(added.model) || added.checkpoints.length === 0) extra.unshift(added.model);
+    const checkpoints = [...audit.checkpoints, ...extra.filter((c) => !audit.checkpoints.includes(c))];
+    audit.result = await this.analyse(audit.model, checkpoints);
+    audit.checkpoints = checkpoints;
+    return this.view(audit);
+  }
+
+  get(auditId: string): AuditView {
+    return this.view(this.audit(auditId));
+  }
+
+  async exportPdf(auditId: string, auditor: string | null): Promise<Buffer> {
+    const audit = this.audit(auditId);
+    this.emit({ stage: 'report', message: 'rendering PDF', fraction: null });
+    return renderAuditPdf({
+      report: audit.result.report,
+      summary: audit.result.summary,
+      auditor,
+      generatedAt: reportDate(),
+      sandboxRuns: audit.sandboxRuns,
+    });
+  }
+
+  async vulnReport(auditId: string, findingId: string): Promise<string> {
+    const audit = this.audit(auditId);
+    if (!audit.result.report.findings.some((f) => f.id === findingId)) throw new ApiFailure('not-found', `no finding ${findingId} in this audit`);
+    return renderVulnReport(
+      { report: audit.result.report, summary: audit.result.summary, auditor: null, generatedAt: reportDate(), sandboxRuns: audit.sandboxRuns },
+      findingId,
+    );
+  }
+
+  /** The policy a launch would use, for the auditor to review; its scratch dir is not kept. */
+  async sandboxPlan(auditId: string, findingId: string | null, overrides: SandboxOverrides): Promise<SandboxPolicy> {
+    const policy = await this.plan(auditId, findingId, overrides);
+    removeRunFiles(policy);
+    return policy;
+  }
+
+  private async plan(auditId: string, findingId: string | null, overrides: SandboxOverrides): Promise<SandboxPolicy> {
+    const audit = this.audit(auditId);
+    const findings = audit.result.report.findings;
+    if (findingId && !findings.some((f) => f.id === findingId)) throw new ApiFailure('not-found', `no finding ${findingId} in this audit`);
+    const checkpoint = this.checkpointPath(audit, overrides.checkpointId ?? this.triggeringCheckpoint(audit, findingId));
+    return derivePolicy({
+      modelPath: audit.result.summary.path,
+      findings: findingId ? findings.filter((f) => f.id === findingId) : findings,
+      signatures: audit.result.summary.metaGraphs.flatMap((m) => m.signatures.map((s) => s.key)),
+      checkpoint,
+      overrides,
+    });
+  }
+
+  async sandboxLaunch(auditId: string, findingId: string | null, overrides: SandboxOverrides, onEvent: (e: SandboxEvent) => void): Promise<{ runId: string }> {
+    const audit = this.audit(auditId);
+    const policy = await this.plan(auditId, findingId, overrides);
+    const runId = await this.sandbox.launch(policy, (event) => {
+      if (event.type === 'exit') audit.sandboxRuns.push(event.report);
+      onEvent(event);
+    });
+    return { runId };
+  }
+
+  async sandboxStop(runId: string): Promise<void> {
+    await this.sandbox.stop(runId);
+  }
+
+  onProgress(listener: (e: ProgressEvent) => void): () => void {
+    this.progressListeners.add(listener);
+    return () => this.progressListeners.delete(listener);
+  }
+
+  async dispose(): Promise<void> {
+    await this.sandbox.stopAll();
+    this.audits.clear();
+  }
+
+  private async analyse(model: string, checkpoints: string[]): Promise<AnalyseResult> {
+    this.emit({ stage: 'parse', message: `reading ${basename(model)}`, fraction: null });
+    const request: AnalyseRequest = { model, checkpoints };
+    const result = this.analyseOverride
+      ? await this.analyseOverride(request, (e) => this.emit(e))
+      : await runAnalysisWorker(request, {
+          ...this.workerOptions,
+          onProgress: (m) => this.emit({ stage: m.stage, message: m.message, fraction: m.fraction ?? null }),
+        });
+    this.emit({ stage: 'analyse', message: `${result.report.findings.length} findings`, fraction: 1 });
+    return result;
+  }
+
+  private emit(event: ProgressEvent): void {
+    for (const listener of this.progressListeners) listener(event);
+  }
+
+  private audit(auditId: string): Audit {
+    const audit = this.audits.get(auditId);
+    if (!audit) throw new ApiFailure('not-found', `no open audit ${auditId}`);
+    return audit;
+  }
+
+  private view(audit: Audit): AuditView {
+    const report = audit.result.report;
+    const checkpoints: CheckpointRef[] = report.checkpoints.map((c, i) => ({ id: this.checkpointId(audit, i), label: c.path }));
+    return {
+      auditId: audit.id,
+      summary: audit.result.summary,
+      report,
+      checkpoints,
+      sandboxRuns: audit.sandboxRuns,
+      isolation: { isolated: report.analysis.isolated, description: report.analysis.isolation },
+    };
+  }
+
+  /** `own` for the model's own checkpoint, `c1`.. for the extra ones, in report order. */
+  private checkpointId(audit: Audit, index: number): string {
+    const ownCount = audit.result.report.checkpoints.length - audit.checkpoints.length;
+    return index < ownCount ? 'own' : `c${index - ownCount + 1}`;
+  }
+
+  private checkpointPath(audit: Audit, id: string | null): string | null {
+    if (!id || id === 'own') return null;
+    const index = Number(id.slice(1)) - 1;
+    const path = audit.checkpoints[index];
+    if (!/^c\d+$/.test(id) || path === undefined) throw new ApiFailure('bad-request', `unknown checkpoint id ${id}`);
+    return path;
+  }
+
+  /** The checkpoint that activates the finding, so "Launch in sandbox" confirms it by default. */
+  private triggeringCheckpoint(audit: Audit, findingId: string | null): string | null {
+    if (!findingId) return null;
+    const finding = audit.result.report.findings.find((f) => f.id === findingId);
+    const active = finding?.trigger.activation.find((a) => a.state === 'active');
+    if (!active) return null;
+    const index = audit.result.report.checkpoints.findIndex((c) => c.path === active.checkpoint);
+    return index < 0 ? null : this.checkpointId(audit, index);
+  }
+}

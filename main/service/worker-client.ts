@@ -1,0 +1,132 @@
+// Runs one analysis in a fresh analyzer worker process with a memory cap and a timeout, inside
+// the OS sandbox when one is available. A worker that crashes, runs out of memory or times out
+// rejects with an ApiFailure; the calling process (CLI, web host) keeps running.
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { basename, dirname, resolve } from 'node:path';
+import { existsSync, readdirSync } from 'node:fs';
+import type { AnalyseRequest, AnalyseResult, InspectResult } from '../worker/analyse.ts';
+import { PROTOCOL_PREFIX, type WorkerMessage } from '../worker/protocol.ts';
+import { ApiFailure } from './errors.ts';
+import { isolatedNodeCommand } from '../sandbox/analyzer-isolation.ts';
+
+const HERE = dirname(fileURLToPath(import.meta.url));
+export const ANALYZER_ENTRY = resolve(HERE, '..', 'worker', 'analyzer-entry.mjs');
+export const REPO_ROOT = resolve(HERE, '..', '..');
+
+export interface WorkerOptions {
+  memoryMb: number;
+  timeoutMs: number;
+  /** 'auto': isolate when a sandbox backend is available; 'off': plain child process. */
+  isolation: 'auto' | 'off';
+  onProgress?: (message: WorkerMessage & { type: 'progress' }) => void;
+  /** Worker entry script (default: the TypeScript sources through tsx; the app passes its bundle). */
+  entry?: string;
+  /** Node binary (default: this process's). */
+  nodePath?: string;
+  /** Code mounted read-only into the sandbox (default: this checkout). */
+  codeRoot?: string;
+}
+
+export const DEFAULT_WORKER_OPTIONS: WorkerOptions = { memoryMb: 4096, timeoutMs: 10 * 60_000, isolation: 'auto' };
+
+interface LaunchPlan {
+  argv: string[];
+  isolated: boolean;
+  description: string;
+}
+
+export function planWorker(request: AnalyseRequest, options: WorkerOptions): LaunchPlan {
+  const entry = options.entry ?? ANALYZER_ENTRY;
+  const plain: LaunchPlan = {
+    argv: [options.nodePath ?? process.execPath, `--max-old-space-size=${options.memoryMb}`, entry],
+    isolated: false,
+    description: 'analysis ran in a separate worker process without an OS sandbox',
+  };
+  const inputs = [mountableInput(request.model), ...request.checkpoints.map(mountableInput)];
+  if (request.policy) inputs.push(mountableInput(request.policy));
+  if (options.isolation === 'off') return plain;
+  const isolated = isolatedNodeCommand({
+    script: entry,
+    args: [],
+    nodePath: options.nodePath,
+    codeRoot: options.codeRoot,
+    nodeOptions: [`--max-old-space-size=${options.memoryMb}`],
+    readOnlyPaths: inputs.map((p) => resolve(p)),
+    memoryMb: options.memoryMb + 512,
+    timeoutSeconds: Math.ceil(options.timeoutMs / 1000),
+  });
+  if (!isolated.isolated) return { ...plain, description: `${plain.description} (${isolated.reason})` };
+  return { argv: isolated.argv, isolated: true, description: isolated.description };
+}
+
+/**
+ * What the sandbox must show for an input: the path itself, or for a checkpoint prefix
+ * (`model.ckpt-1000`, naming `.index`/`.data-*` files beside it) its folder. A path that names
+ * nothing is refused here, with the same message the readers would give.
+ */
+export function mountableInput(path: string): string {
+  const absolute = resolve(path);
+  if (existsSync(absolute)) return absolute;
+  const folder = dirname(absolute);
+  const prefix = basename(absolute);
+  let siblings: string[] = [];
+  try {
+    siblings = readdirSync(folder);
+  } catch {
+    // folder missing too
+  }
+  if (siblings.some((name) => name.startsWith(`${prefix}.`))) return folder;
+  throw new ApiFailure('unreadable-model', `${path}: no such file or directory`);
+}
+
+export function runAnalysisWorker(request: AnalyseRequest & { mode: 'inspect' }, options?: WorkerOptions): Promise<InspectResult>;
+export function runAnalysisWorker(request: AnalyseRequest, options?: WorkerOptions): Promise<AnalyseResult>;
+export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOptions = DEFAULT_WORKER_OPTIONS): Promise<AnalyseResult | InspectResult> {
+  const plan = planWorker(request, options);
+  const fullRequest: AnalyseRequest = { ...request, isolation: { isolated: plan.isolated, description: plan.description } };
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.codeRoot ?? REPO_ROOT, detached: false });
+    let settled = false;
+    let buffered = '';
+    let stderr = '';
+    const finish = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      fn();
+    };
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      finish(() => reject(new ApiFailure('timeout', `analysis of ${request.model} took longer than ${Math.round(options.timeoutMs / 1000)} s and was stopped`)));
+    }, options.timeoutMs);
+    child.stdout.setEncoding('utf8');
+    child.stdout.on('data', (chunk: string) => {
+      buffered += chunk;
+      let newline: number;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        if (!line.startsWith(PROTOCOL_PREFIX)) continue;
+        const message = JSON.parse(line.slice(PROTOCOL_PREFIX.length)) as WorkerMessage;
+        if (message.type === 'progress') options.onProgress?.(message);
+        else if (message.type === 'result') finish(() => resolvePromise(message.result));
+        else finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
+      }
+    });
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (chunk: string) => {
+      stderr = (stderr + chunk).slice(-4000);
+    });
+    child.on('error', (error) => finish(() => reject(new ApiFailure('worker-crashed', `analyzer worker could not start: ${error.message}`))));
+    child.on('close', (code, signal) => {
+      finish(() => {
+        const oom = /heap out of memory|Allocation failed/i.test(stderr);
+        const why = oom ? `ran out of memory (limit ${options.memoryMb} MB)` : signal ? `was killed by ${signal}` : `exited with code ${code}`;
+        reject(new ApiFailure('worker-crashed', `analyzer worker ${why} while reading ${request.model}${stderr && !oom ? `: ${stderr.trim().split('\n').slice(-3).join(' | ')}` : ''}`));
+      });
+    });
+    child.stdin.end(JSON.stringify(fullRequest));
+  });
+}
+

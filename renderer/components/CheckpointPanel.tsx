@@ -1,0 +1,139 @@
+// Checkpoints: the bar that selects which checkpoint the verdicts are computed under, and the
+// panel with the variables that drive predicates, their values per checkpoint side by side.
+import { SEVERITY_RANK } from '../../shared/findings.ts';
+import { useWorkbench } from '../store.ts';
+import { displayCheckpoint, drivingVariables, findingState } from '../verdict.ts';
+import { SeverityBadge, StateBadge } from './common.tsx';
+
+export function CheckpointBar() {
+  const view = useWorkbench((s) => s.view)!;
+  const checkpointId = useWorkbench((s) => s.checkpointId);
+  const selectCheckpoint = useWorkbench((s) => s.selectCheckpoint);
+  const addCheckpointDialog = useWorkbench((s) => s.addCheckpointDialog);
+  if (view.checkpoints.length === 0) {
+    return (
+      <div className="ckpt-bar">
+        <span className="muted small">No checkpoint: variable-driven branches cannot be decided.</span>
+        <button type="button" className="btn small" onClick={() => void addCheckpointDialog()}>
+          Add checkpoint…
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div className="ckpt-bar">
+      <span className="ckpt-label" id="ckpt-bar-label">
+        Checkpoint
+      </span>
+      <div className="segmented" role="radiogroup" aria-labelledby="ckpt-bar-label">
+        {view.checkpoints.map((c) => (
+          <button
+            key={c.id}
+            type="button"
+            role="radio"
+            aria-checked={c.id === checkpointId}
+            className={c.id === checkpointId ? 'on' : ''}
+            title={c.label}
+            data-testid={`checkpoint-${c.id}`}
+            onClick={() => selectCheckpoint(c.id)}
+          >
+            {displayCheckpoint(c, view)}
+            {c.id === 'own' && <span className="muted small"> (own)</span>}
+          </button>
+        ))}
+      </div>
+      <button type="button" className="btn small ghost" onClick={() => void addCheckpointDialog()}>
+        + Add checkpoint…
+      </button>
+    </div>
+  );
+}
+
+export function CheckpointPanel() {
+  const view = useWorkbench((s) => s.view)!;
+  const checkpointId = useWorkbench((s) => s.checkpointId);
+  const selectCheckpoint = useWorkbench((s) => s.selectCheckpoint);
+  const rows = drivingVariables(view);
+  // Findings a checkpoint can switch: unconditional ones (trigger 'none') read the same under all.
+  const gated = view.report.findings.filter((f) => f.trigger.kind !== 'none').sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
+
+  if (view.checkpoints.length === 0) {
+    return (
+      <div className="empty-panel">
+        <h2>No checkpoint loaded</h2>
+        <p className="muted">This model has no variables/ folder. Add a checkpoint (its .index and .data files) to see which branches its values switch on.</p>
+      </div>
+    );
+  }
+
+  return (
+    <div className="ckpt-panel">
+      <p className="muted">
+        Select a column to make it the checkpoint every verdict is computed under. Values are what the analysis read from each checkpoint for the variables
+        that feed branch predicates.
+      </p>
+      <div className="table-wrap">
+        <table className="grid compare" aria-label="Variables per checkpoint">
+          <thead>
+            <tr>
+              <th scope="col">Variable (checkpoint key)</th>
+              <th scope="col">Drives</th>
+              {view.checkpoints.map((c) => (
+                <th key={c.id} scope="col" className={c.id === checkpointId ? 'col-selected' : ''}>
+                  <button type="button" className="th-sort" aria-pressed={c.id === checkpointId} onClick={() => selectCheckpoint(c.id)} title={c.label}>
+                    {displayCheckpoint(c, view)}
+                  </button>
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {rows.length === 0 && (
+              <tr>
+                <td colSpan={2 + view.checkpoints.length} className="muted center">
+                  No predicate reads a variable: the checkpoint cannot switch any finding on or off.
+                </td>
+              </tr>
+            )}
+            {rows.map((r) => {
+              const distinct = new Set(Object.values(r.values)).size > 1;
+              return (
+                <tr key={r.key}>
+                  <th scope="row" className="mono">
+                    {r.key}
+                  </th>
+                  <td className="mono small">{r.findings.join(', ')}</td>
+                  {view.checkpoints.map((c) => (
+                    <td key={c.id} className={`mono${c.id === checkpointId ? ' col-selected' : ''}${distinct ? ' differs' : ''}`} data-testid={`value-${c.id}-${r.key}`}>
+                      {r.values[c.id] ?? <span className="muted">—</span>}
+                    </td>
+                  ))}
+                </tr>
+              );
+            })}
+          </tbody>
+          {gated.length > 0 && (
+            <tbody className="verdict-rows">
+              <tr className="section-row">
+                <th colSpan={2 + view.checkpoints.length}>Verdict per checkpoint</th>
+              </tr>
+              {gated.map((f) => (
+                <tr key={f.id}>
+                  <th scope="row">
+                    <SeverityBadge severity={f.severity} /> <span className="mono">{f.id}</span> <span className="mono strong">{f.op}</span>
+                  </th>
+                  <td className="small">{f.capability}</td>
+                  {view.checkpoints.map((c) => (
+                    <td key={c.id} className={c.id === checkpointId ? 'col-selected' : ''}>
+                      <StateBadge state={findingState(f, c)} quiet={f.severity === 'info'} />
+                    </td>
+                  ))}
+                </tr>
+              ))}
+            </tbody>
+          )}
+        </table>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,283 @@
+// The renderer's state (zustand): the open audit, the selected checkpoint and finding, table
+// filters, and the sandbox run. Actions call the TfauditApi (preload or HTTP client).
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import { useStore } from 'zustand';
+import type { AuditView, CheckpointRef, ProgressEvent, SandboxEvent, SandboxOverrides, TfauditApi } from '../shared/api.ts';
+import type { Capability, Severity } from '../shared/findings.ts';
+import type { SandboxPolicy, SandboxRunReport } from '../shared/sandbox.ts';
+import type { SortKey } from './verdict.ts';
+
+export type Tab = 'findings' | 'branch' | 'checkpoints' | 'overview' | 'sandbox';
+export const TABS: { id: Tab; label: string }[] = [
+  { id: 'findings', label: 'Findings' },
+  { id: 'branch', label: 'Branch view' },
+  { id: 'checkpoints', label: 'Checkpoints' },
+  { id: 'overview', label: 'Model overview' },
+  { id: 'sandbox', label: 'Sandbox' },
+];
+
+export interface UiError {
+  code: string;
+  message: string;
+  /** What the auditor can do about it. */
+  hint: string;
+}
+
+export interface SandboxState {
+  findingId: string | null;
+  overrides: SandboxOverrides;
+  policy: SandboxPolicy | null;
+  planning: boolean;
+  runId: string | null;
+  console: { stream: 'stdout' | 'stderr' | 'info'; text: string }[];
+  outcome: SandboxRunReport | null;
+  error: UiError | null;
+}
+
+export interface WorkbenchState {
+  api: TfauditApi;
+  status: 'empty' | 'loading' | 'ready' | 'error';
+  view: AuditView | null;
+  error: UiError | null;
+  /** A failed action on an open audit (export, add checkpoint): shown without closing it. */
+  notice: { kind: 'error' | 'info'; text: string } | null;
+  progress: ProgressEvent | null;
+  busy: string | null;
+  tab: Tab;
+  checkpointId: string | null;
+  findingId: string | null;
+  expanded: string[];
+  filter: { severities: Severity[]; capabilities: Capability[]; text: string };
+  sort: { key: SortKey; descending: boolean };
+  sandbox: SandboxState;
+
+  openFiles(files: File[]): Promise<void>;
+  openDialog(kind: 'file' | 'folder'): Promise<void>;
+  openRecent(index: number): Promise<void>;
+  addCheckpointFiles(files: File[]): Promise<void>;
+  addCheckpointDialog(): Promise<void>;
+  exportPdf(): Promise<void>;
+  setTab(tab: Tab): void;
+  selectCheckpoint(id: string): void;
+  selectFinding(id: string | null, tab?: Tab): void;
+  toggleExpanded(id: string): void;
+  toggleSeverity(s: Severity): void;
+  setCapabilities(c: Capability[]): void;
+  setText(text: string): void;
+  sortBy(key: SortKey): void;
+  clearNotice(): void;
+  reset(): void;
+  planSandbox(findingId: string | null, overrides?: SandboxOverrides): Promise<void>;
+  launchSandbox(): Promise<void>;
+  stopSandbox(): Promise<void>;
+  handleSandboxEvent(e: SandboxEvent): void;
+}
+
+const HINTS: Record<string, string> = {
+  'bad-request': 'Drop a SavedModel folder, a .pb/.pbtxt/.meta file, a checkpoint (.index with its .data files), a .keras/.h5 or a .tflite file.',
+  'not-found': 'The audit is no longer open on the host. Open the model again.',
+  'unreadable-model': 'The file is damaged or not a TensorFlow model. Check that every file of the model was included (variables/, assets/).',
+  'worker-crashed': 'The analyzer process died on this model (hostile or too large input). The workbench is still running: try another model, or raise the worker memory limit.',
+  timeout: 'Analysis took too long and was stopped. The model may be built to exhaust the parser; treat it as suspicious.',
+  'sandbox-unavailable': 'No sandbox backend (bubblewrap or nsjail) is available on this machine. Install one to run models.',
+  internal: 'An unexpected error. The details below help a bug report.',
+};
+
+export function toUiError(err: unknown): UiError {
+  const raw = err instanceof Error ? err.message : String(err);
+  const coded = (err as { code?: unknown })?.code;
+  let code = typeof coded === 'string' ? coded : 'internal';
+  let message = raw;
+  // Over contextBridge only the message survives: "code: message".
+  const m = /^([a-z-]+): ([\s\S]*)$/.exec(raw);
+  if (typeof coded !== 'string' && m && m[1] in HINTS) {
+    code = m[1];
+    message = m[2];
+  }
+  return { code, message, hint: HINTS[code] ?? HINTS.internal };
+}
+
+const EMPTY_SANDBOX: SandboxState = { findingId: null, overrides: {}, policy: null, planning: false, runId: null, console: [], outcome: null, error: null };
+
+/** Keeps the selected checkpoint when it still exists, else the model's own, else the first. */
+function pickCheckpoint(view: AuditView, current: string | null, preferNewest: boolean): string | null {
+  const ids = view.checkpoints.map((c) => c.id);
+  if (preferNewest && ids.length > 0) return ids[ids.length - 1];
+  if (current && ids.includes(current)) return current;
+  return ids.includes('own') ? 'own' : (ids[0] ?? null);
+}
+
+export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> {
+  return createStore<WorkbenchState>()((set, get) => {
+    const loadView = async (label: string, load: () => Promise<AuditView | null>) => {
+      const previous = get();
+      set({ status: 'loading', busy: label, error: null, progress: null, notice: null });
+      try {
+        const view = await load();
+        if (!view) {
+          set({ status: previous.view ? 'ready' : 'empty', busy: null });
+          return;
+        }
+        const first = view.report.findings[0]?.id ?? null;
+        set({
+          status: 'ready',
+          busy: null,
+          view,
+          checkpointId: pickCheckpoint(view, null, false),
+          findingId: first,
+          expanded: [],
+          tab: 'findings',
+          sandbox: EMPTY_SANDBOX,
+        });
+      } catch (err) {
+        set({ status: 'error', busy: null, error: toUiError(err), view: null });
+      }
+    };
+
+    const withAudit = async (label: string, action: (view: AuditView) => Promise<void>) => {
+      const view = get().view;
+      if (!view) return;
+      set({ busy: label, notice: null });
+      try {
+        await action(view);
+      } catch (err) {
+        const e = toUiError(err);
+        set({ notice: { kind: 'error', text: `${e.message} — ${e.hint}` } });
+      } finally {
+        set({ busy: null });
+      }
+    };
+
+    api.onProgress((progress) => set({ progress }));
+    api.onSandboxEvent((e) => get().handleSandboxEvent(e));
+
+    return {
+      api,
+      status: 'empty',
+      view: null,
+      error: null,
+      notice: null,
+      progress: null,
+      busy: null,
+      tab: 'findings',
+      checkpointId: null,
+      findingId: null,
+      expanded: [],
+      filter: { severities: [], capabilities: [], text: '' },
+      sort: { key: 'severity', descending: true },
+      sandbox: EMPTY_SANDBOX,
+
+      openFiles: (files) => loadView('Opening model…', () => api.openDropped(files)),
+      openDialog: (kind) => loadView('Opening model…', () => api.openDialog(kind)),
+      openRecent: (index) => loadView('Opening model…', () => api.openRecent(index)),
+      addCheckpointFiles: (files) =>
+        withAudit('Adding checkpoints…', async (view) => {
+          const next = await api.addCheckpointsDropped(view.auditId, files);
+          set({ view: next, checkpointId: pickCheckpoint(next, get().checkpointId, false), notice: { kind: 'info', text: addedNotice(view, next) } });
+        }),
+      addCheckpointDialog: () =>
+        withAudit('Adding checkpoints…', async (view) => {
+          const next = await api.addCheckpointsDialog(view.auditId);
+          if (next) set({ view: next, checkpointId: pickCheckpoint(next, get().checkpointId, false), notice: { kind: 'info', text: addedNotice(view, next) } });
+        }),
+      exportPdf: () =>
+        withAudit('Rendering PDF…', async (view) => {
+          const result = await api.exportPdf(view.auditId, null);
+          if (result.downloadUrl) triggerDownload(result.downloadUrl);
+          set({ notice: { kind: 'info', text: result.savedTo ? `Report saved to ${result.savedTo}` : result.downloadUrl ? 'Report downloaded.' : 'Export cancelled.' } });
+        }),
+      setTab: (tab) => set({ tab }),
+      selectCheckpoint: (id) => set((s) => ({ checkpointId: id, notice: s.notice?.kind === 'info' ? null : s.notice })),
+      selectFinding: (id, tab) => set(tab ? { findingId: id, tab } : { findingId: id }),
+      toggleExpanded: (id) => set((s) => ({ expanded: s.expanded.includes(id) ? s.expanded.filter((x) => x !== id) : [...s.expanded, id], findingId: id })),
+      toggleSeverity: (sev) =>
+        set((s) => ({
+          filter: { ...s.filter, severities: s.filter.severities.includes(sev) ? s.filter.severities.filter((x) => x !== sev) : [...s.filter.severities, sev] },
+        })),
+      setCapabilities: (capabilities) => set((s) => ({ filter: { ...s.filter, capabilities } })),
+      setText: (text) => set((s) => ({ filter: { ...s.filter, text } })),
+      sortBy: (key) => set((s) => ({ sort: { key, descending: s.sort.key === key ? !s.sort.descending : key === 'severity' || key === 'state' } })),
+      clearNotice: () => set({ notice: null }),
+      reset: () => set({ status: 'empty', view: null, error: null, notice: null, sandbox: EMPTY_SANDBOX }),
+
+      planSandbox: async (findingId, overrides) => {
+        const view = get().view;
+        if (!view) return;
+        const nextOverrides = overrides ?? get().sandbox.overrides;
+        set((s) => ({ sandbox: { ...s.sandbox, findingId, overrides: nextOverrides, planning: true, error: null } }));
+        try {
+          const policy = await api.sandboxPlan(view.auditId, findingId, nextOverrides);
+          set((s) => ({ sandbox: { ...s.sandbox, policy, planning: false } }));
+        } catch (err) {
+          set((s) => ({ sandbox: { ...s.sandbox, planning: false, policy: null, error: toUiError(err) } }));
+        }
+      },
+      launchSandbox: async () => {
+        const { view, sandbox } = get();
+        if (!view || sandbox.runId) return;
+        set((s) => ({ sandbox: { ...s.sandbox, console: [{ stream: 'info', text: 'Launching in the sandbox…\n' }], outcome: null, error: null } }));
+        try {
+          const { runId } = await api.sandboxLaunch(view.auditId, sandbox.findingId, sandbox.overrides);
+          set((s) => ({ sandbox: { ...s.sandbox, runId } }));
+        } catch (err) {
+          set((s) => ({ sandbox: { ...s.sandbox, error: toUiError(err) } }));
+        }
+      },
+      stopSandbox: async () => {
+        const runId = get().sandbox.runId;
+        if (!runId) return;
+        try {
+          await api.sandboxStop(runId);
+        } catch (err) {
+          set((s) => ({ sandbox: { ...s.sandbox, error: toUiError(err) } }));
+        }
+      },
+      handleSandboxEvent: (e) =>
+        set((s) => {
+          if (s.sandbox.runId && e.runId !== s.sandbox.runId) return {};
+          const lines = s.sandbox.console.length > 4000 ? s.sandbox.console.slice(-3000) : s.sandbox.console;
+          if (e.type === 'stdout' || e.type === 'stderr') return { sandbox: { ...s.sandbox, runId: s.sandbox.runId ?? e.runId, console: [...lines, { stream: e.type, text: e.data }] } };
+          if (e.type === 'error') return { sandbox: { ...s.sandbox, runId: null, console: [...lines, { stream: 'info', text: `error: ${e.message}\n` }], error: { code: 'sandbox-unavailable', message: e.message, hint: HINTS['sandbox-unavailable'] } } };
+          if (e.type !== 'exit') return {};
+          const report = e.report;
+          const view = s.view ? { ...s.view, sandboxRuns: [...s.view.sandboxRuns.filter((r) => r.runId !== report.runId), report] } : s.view;
+          return { view, sandbox: { ...s.sandbox, runId: null, outcome: report, console: [...lines, { stream: 'info', text: `exited: ${describeExit(report)}\n` }] } };
+        }),
+    };
+  });
+}
+
+export function describeExit(r: SandboxRunReport): string {
+  if (r.timedOut) return `timed out after ${r.wallSeconds.toFixed(1)} s`;
+  if (r.signal) return `killed by ${r.signal} after ${r.wallSeconds.toFixed(1)} s`;
+  return `exit code ${r.exitCode} after ${r.wallSeconds.toFixed(1)} s`;
+}
+
+function addedNotice(before: AuditView, after: AuditView): string {
+  const added = after.checkpoints.filter((c) => !before.checkpoints.some((b) => b.id === c.id));
+  return added.length ? `Added ${added.length} checkpoint${added.length === 1 ? '' : 's'}: switch to it in the checkpoint bar to see its verdict.` : 'No new checkpoint was added.';
+}
+
+function triggerDownload(url: string): void {
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = '';
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+}
+
+export function selectedCheckpoint(state: Pick<WorkbenchState, 'view' | 'checkpointId'>): CheckpointRef | null {
+  return state.view?.checkpoints.find((c) => c.id === state.checkpointId) ?? null;
+}
+
+let boundStore: StoreApi<WorkbenchState> | null = null;
+
+export function bindStore(store: StoreApi<WorkbenchState>): void {
+  boundStore = store;
+}
+
+export function useWorkbench<T>(selector: (s: WorkbenchState) => T): T {
+  if (!boundStore) throw new Error('workbench store not bound');
+  return useStore(boundStore, selector);
+}

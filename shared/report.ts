@@ -1,0 +1,93 @@
+// What an exported audit is made of: the scan, the model facts, the sandbox runs and who signs
+// it. The PDF (main/report/pdf.ts) and the vulnerability draft (main/report/vuln.ts) render it;
+// the renderer builds it for the Export buttons.
+import type { Finding, ScanReport, Severity } from './findings.ts';
+import { SEVERITIES, SEVERITY_RANK } from './findings.ts';
+import type { ModelSummary } from './summary.ts';
+import type { SandboxRunReport } from './sandbox.ts';
+
+export interface AuditDocument {
+  report: ScanReport;
+  summary: ModelSummary;
+  auditor: string | null;
+  /** ISO 8601; pinned by the caller so the same audit renders to the same bytes. */
+  generatedAt: string;
+  sandboxRuns: SandboxRunReport[];
+}
+
+export function countBySeverity(findings: Finding[]): Record<Severity, number> {
+  const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0])) as Record<Severity, number>;
+  for (const f of findings) counts[f.severity]++;
+  return counts;
+}
+
+/** Findings ordered most severe first, report order within a severity. */
+export function bySeverity(findings: Finding[]): Finding[] {
+  return findings
+    .map((f, i) => ({ f, i }))
+    .sort((a, b) => SEVERITY_RANK[b.f.severity] - SEVERITY_RANK[a.f.severity] || a.i - b.i)
+    .map((x) => x.f);
+}
+
+const CAPABILITY_PHRASE: Record<string, string> = {
+  'file-read': 'file reads',
+  'file-write': 'file writes',
+  'filesystem-enumeration': 'file-system enumeration',
+  network: 'network access',
+  process: 'process execution',
+  'python-code': 'Python code execution',
+  'resource-exhaustion': 'resource exhaustion',
+  'custom-op': 'custom native code',
+  policy: 'ops outside the allowed policy',
+};
+
+export function capabilityPhrase(capability: string): string {
+  return CAPABILITY_PHRASE[capability] ?? capability;
+}
+
+/** Plain-words impact of a capability, for the report and the vulnerability draft. */
+export const CAPABILITY_IMPACT: Record<string, string> = {
+  'file-read':
+    'Loading or serving the model reads files from the host with the privileges of the TensorFlow process; their contents can flow into outputs, logs or other writes (information disclosure).',
+  'file-write':
+    'Loading or serving the model creates or overwrites files on the host with the privileges of the TensorFlow process: planted code, corrupted data or configuration, or persistence.',
+  'filesystem-enumeration':
+    'The model lists directories on the host, revealing user names, projects and secrets locations, and can feed the names into reads or writes.',
+  network:
+    'The model opens network connections from the serving host, which can exfiltrate data or reach internal services (server-side request forgery).',
+  process: 'The model starts processes or runs native code on the host: full compromise of the serving process.',
+  'python-code':
+    'The model runs arbitrary Python in the loading process: full compromise of the host account running TensorFlow.',
+  'resource-exhaustion':
+    'The model allocates memory or compute sized by attacker-controlled values, exhausting the host (denial of service).',
+  'custom-op':
+    'The model needs an op outside TensorFlow: its kernel is arbitrary native code loaded from a library, which runs with the process privileges.',
+  policy: 'The model uses ops outside the allowed inference policy; their effects were not approved.',
+};
+
+/** One sentence: the audit's verdict. */
+export function verdictSentence(report: ScanReport): string {
+  const ordered = bySeverity(report.findings);
+  const top = ordered[0];
+  if (!top || top.severity === 'info' || top.severity === 'low') {
+    if (report.errors.length > 0) return 'Inconclusive: parts of the model could not be read; see errors.';
+    return report.findings.length === 0
+      ? 'No unsafe capability found by static analysis.'
+      : 'No unsafe capability at medium or higher severity found by static analysis.';
+  }
+  const phrase = capabilityPhrase(top.capability);
+  switch (top.severity) {
+    case 'critical':
+      return top.trigger.kind === 'variable'
+        ? `Unsafe: a checkpoint can activate ${phrase}, and an examined checkpoint does.`
+        : `Unsafe: the model performs ${phrase}.`;
+    case 'high':
+      return top.trigger.kind === 'variable'
+        ? `Unsafe: a checkpoint can activate ${phrase} (dormant in the examined checkpoints).`
+        : `Unsafe: the model can perform ${phrase}.`;
+    default:
+      return top.trigger.kind === 'input'
+        ? `Caution: inputs can trigger ${phrase}.`
+        : `Caution: the model contains ${phrase} reached only in limited conditions.`;
+  }
+}

@@ -1,0 +1,149 @@
+// The predicate interpreter: unit checks on hand-built functions, then predicates computed
+// through strings, casts and logical ops in models built with our writer.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildCallGraph } from '../../../main/analysis/callgraph.ts';
+import { buildVariableNaming } from '../../../main/analysis/dataflow.ts';
+import { makeEvaluator, renderVal, tfFormat, type Val } from '../../../main/analysis/evaluate.ts';
+import { attrFunc, constNode, graph, node } from '../../../main/writer/graph.ts';
+import type { NodeIR } from '../../../shared/ir.ts';
+import { buildAndScan, call, fn, scalar, signature, states, varHandle } from './models.ts';
+
+const enc = new TextEncoder();
+
+function evalTop(nodes: NodeIR[], target: string, variables: Record<string, Val> = {}) {
+  const cg = buildCallGraph(graph(nodes));
+  const naming = buildVariableNaming(cg, null);
+  const ev = makeEvaluator(cg, naming, { variable: (k) => variables[k] ?? `no ${k}` });
+  const [name, out] = target.split(':');
+  return ev.evaluate({ frame: { scope: cg.top, stack: [] }, source: { kind: 'node', node: cg.top.index.get(name)!, output: Number(out ?? 0) } });
+}
+
+const value = (r: ReturnType<typeof evalTop>) => {
+  assert.ok(r.ok, r.ok ? '' : r.reason);
+  return r.value;
+};
+
+test('arithmetic broadcasts like numpy and integer division truncates', () => {
+  const v = value(evalTop([constNode('a', 'DT_INT32', [2, 1], [7, -7]), constNode('b', 'DT_INT32', [2], [2, 3]), node('d', 'Div', ['a', 'b'], { T: { type: 'type', dtype: 'DT_INT32' } })], 'd'));
+  assert.deepEqual(v.shape, [2, 2]);
+  assert.deepEqual(v.data, [3, 2, -3, -2]);
+  const f = value(evalTop([constNode('a', 'DT_INT32', [2], [7, -7]), constNode('b', 'DT_INT32', [], [2]), node('m', 'FloorMod', ['a', 'b'], { T: { type: 'type', dtype: 'DT_INT32' } })], 'm'));
+  assert.deepEqual(f.data, [1, 1]);
+});
+
+test('string comparison, StringJoin and StringFormat', () => {
+  const nodes = [
+    constNode('a', 'DT_STRING', [], ['/tmp/']),
+    constNode('b', 'DT_STRING', [2], ['x', 'y']),
+    node('j', 'StringJoin', ['a', 'b'], { separator: { type: 's', s: enc.encode('') } }),
+    constNode('want', 'DT_STRING', [], ['/tmp/y']),
+    node('eq', 'Equal', ['j', 'want']),
+    node('fmt', 'StringFormat', ['a'], { template: { type: 's', s: enc.encode('path={}') }, placeholder: { type: 's', s: enc.encode('{}') } }),
+  ];
+  assert.deepEqual(value(evalTop(nodes, 'j')).data, ['/tmp/x', '/tmp/y']);
+  assert.deepEqual(value(evalTop(nodes, 'eq')).data, [false, true]);
+  assert.equal(renderVal(value(evalTop(nodes, 'fmt'))), '"path=\\"/tmp/\\""');
+});
+
+test('tfFormat prints like tf.strings.format (checked against TensorFlow 2.21)', () => {
+  assert.equal(tfFormat({ dtype: 'DT_INT32', shape: [3], data: [1, 2, 3] }, 3), '[1 2 3]');
+  assert.equal(tfFormat({ dtype: 'DT_STRING', shape: [2], data: ['a', 'b'] }, 3), '["a" "b"]');
+  assert.equal(tfFormat({ dtype: 'DT_BOOL', shape: [], data: [true] }, 3), '1');
+  assert.equal(tfFormat({ dtype: 'DT_INT32', shape: [10], data: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, 3), '[0 1 2 ... 7 8 9]');
+});
+
+test('reductions, StridedSlice, Gather, Pack, ConcatV2, Select and Cast', () => {
+  const nodes = [
+    constNode('m', 'DT_INT32', [2, 3], [1, 2, 3, 4, 5, 6]),
+    constNode('ax', 'DT_INT32', [], [1]),
+    node('sum', 'Sum', ['m', 'ax']),
+    constNode('b', 'DT_INT32', [2], [1, 0]),
+    constNode('e', 'DT_INT32', [2], [2, 2]),
+    constNode('s', 'DT_INT32', [2], [1, 1]),
+    node('ss', 'StridedSlice', ['m', 'b', 'e', 's'], { shrink_axis_mask: { type: 'i', i: 1 } }),
+    constNode('idx', 'DT_INT32', [1], [1]),
+    constNode('zero', 'DT_INT32', [], [0]),
+    node('g', 'GatherV2', ['m', 'idx', 'zero']),
+    node('p', 'Pack', ['ax', 'zero']),
+    node('c', 'ConcatV2', ['b', 'e', 'zero']),
+    constNode('cond', 'DT_BOOL', [2], [true, false]),
+    node('sel', 'SelectV2', ['cond', 'b', 'e']),
+    node('cast', 'Cast', ['b'], { DstT: { type: 'type', dtype: 'DT_BOOL' } }),
+  ];
+  assert.deepEqual(value(evalTop(nodes, 'sum')).data, [6, 15]);
+  assert.deepEqual(value(evalTop(nodes, 'ss')).data, [4, 5]);
+  assert.deepEqual(value(evalTop(nodes, 'g')).data, [4, 5, 6]);
+  assert.deepEqual(value(evalTop(nodes, 'p')).data, [1, 0]);
+  assert.deepEqual(value(evalTop(nodes, 'c')).data, [1, 0, 2, 2]);
+  assert.deepEqual(value(evalTop(nodes, 'sel')).data, [1, 2]);
+  assert.deepEqual(value(evalTop(nodes, 'cast')).data, [true, false]);
+});
+
+test('TF1 Switch/Merge: the port not taken is dead and Merge forwards the live one', () => {
+  const nodes = [
+    node('flag', 'VariableV2'),
+    constNode('x', 'DT_INT32', [], [5]),
+    node('sw', 'Switch', ['x', 'flag']),
+    node('neg', 'Neg', ['sw:1']),
+    node('merge', 'Merge', ['sw', 'neg']),
+  ];
+  const off = { flag: { dtype: 'DT_BOOL', shape: [], data: [false] } };
+  const on = { flag: { dtype: 'DT_BOOL', shape: [], data: [true] } };
+  assert.deepEqual(value(evalTop(nodes, 'merge', off)).data, [5]);
+  assert.deepEqual(value(evalTop(nodes, 'merge', on)).data, [-5]);
+  const dead = evalTop(nodes, 'neg', off);
+  assert.equal(!dead.ok && dead.dead, true);
+});
+
+test('unknown ops and inputs give unknown with the reason', () => {
+  const r = evalTop([node('x', 'Placeholder'), node('y', 'Neg', ['x'])], 'y');
+  assert.equal(r.ok, false);
+  assert.match(r.ok ? '' : r.reason, /input placeholder/);
+  const r2 = evalTop([constNode('a', 'DT_FLOAT', [], [1]), node('y', 'Erf', ['a'])], 'y');
+  assert.match(r2.ok ? '' : r2.reason, /Erf .*not evaluated/);
+});
+
+function gated(predicate: NodeIR[], predName: string, payloadPath: string) {
+  const thenB = fn('then_b', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [constNode('p', 'DT_STRING', [], [payloadPath]), node('ReadFile', 'ReadFile', ['p:output:0']), node('Identity', 'Identity', ['x', '^ReadFile'])], { y: 'Identity:output:0' });
+  const elseB = fn('else_b', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [node('Identity', 'Identity', ['x'])], { y: 'Identity:output:0' });
+  const main = fn('main', [['x', 'DT_FLOAT'], ['r1', 'DT_RESOURCE'], ['r2', 'DT_RESOURCE']], [['y', 'DT_FLOAT']], [...predicate, node('cond', 'StatelessIf', [predName, 'x'], { then_branch: attrFunc('then_b'), else_branch: attrFunc('else_b') })], { y: 'cond:output:0' });
+  return [thenB, elseB, main];
+}
+
+test('string-valued predicate: Equal on a string variable switches the branch', async () => {
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), varHandle('mode', 'DT_STRING'), varHandle('unused', 'DT_INT32'), call('serve', 'main', ['x', 'mode', 'unused'])],
+    library: gated([node('read', 'ReadVariableOp', ['r1']), constNode('key', 'DT_STRING', [], ['exfiltrate']), node('eq', 'Equal', ['read:value:0', 'key:output:0'])], 'eq:z:0', '/etc/passwd'),
+    signatures: [signature('serving_default', { y: 'serve:0' })],
+    own: [scalar('mode', 'DT_STRING', 'normal'), scalar('unused', 'DT_INT32', 0)],
+    alt: [scalar('mode', 'DT_STRING', 'exfiltrate'), scalar('unused', 'DT_INT32', 0)],
+  });
+  const f = report.findings.find((x) => x.op === 'ReadFile')!;
+  assert.deepEqual(f.trigger.variables, ['mode']);
+  assert.deepEqual(states(f), { own: 'dormant', alt: 'active' });
+  assert.equal(f.trigger.activation[1].values.mode, '"exfiltrate"');
+  assert.match(f.trigger.gates[0].predicate.expression, /Equal\(ReadVariableOp\(mode\), "exfiltrate"\)/);
+});
+
+test('predicate computed through Cast, LogicalNot and LogicalAnd of two variables', async () => {
+  const predicate = [
+    node('a', 'ReadVariableOp', ['r1']),
+    node('b', 'ReadVariableOp', ['r2']),
+    node('ca', 'Cast', ['a:value:0'], { DstT: { type: 'type', dtype: 'DT_BOOL' } }),
+    node('cb', 'Cast', ['b:value:0'], { DstT: { type: 'type', dtype: 'DT_BOOL' } }),
+    node('nb', 'LogicalNot', ['cb:y:0']),
+    node('and', 'LogicalAnd', ['ca:y:0', 'nb:y:0']),
+  ];
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), varHandle('armed', 'DT_INT32'), varHandle('safe', 'DT_FLOAT'), call('serve', 'main', ['x', 'armed', 'safe'])],
+    library: gated(predicate, 'and:z:0', '/root/.aws/credentials'),
+    signatures: [signature('serving_default', { y: 'serve:0' })],
+    own: [scalar('armed', 'DT_INT32', 1), scalar('safe', 'DT_FLOAT', 1)],
+    alt: [scalar('armed', 'DT_INT32', 7), scalar('safe', 'DT_FLOAT', 0)],
+  });
+  const f = report.findings.find((x) => x.op === 'ReadFile')!;
+  assert.deepEqual(f.trigger.variables, ['armed', 'safe']);
+  assert.deepEqual(states(f), { own: 'dormant', alt: 'active' });
+  assert.equal(f.severity, 'critical');
+});

@@ -1,0 +1,102 @@
+// The tfaudit CLI end to end (worker process included): exit codes, inspect JSON on real
+// corpus models, scan JSON/SARIF/text on the crafted P1 model and its malicious checkpoint.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { REPO_ROOT, crafted, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+
+const BIN = join(REPO_ROOT, 'bin', 'tfaudit.mjs');
+
+function tfaudit(...args: string[]) {
+  const result = spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+  return { code: result.status, stdout: result.stdout, stderr: result.stderr };
+}
+
+test('usage errors exit 4, help exits 0', () => {
+  assert.equal(tfaudit('scan').code, 4);
+  assert.equal(tfaudit('frobnicate').code, 4);
+  assert.equal(tfaudit('scan', 'x', '--format', 'xml').code, 4);
+  assert.equal(tfaudit('--help').code, 0);
+});
+
+test('unreadable input exits 2 with a message naming the file', () => {
+  const dir = tempDir();
+  const bogus = join(dir, 'model.pb');
+  writeFileSync(bogus, Buffer.from('this is not a protobuf at all \u0000\u0001\u0002'));
+  const result = tfaudit('scan', bogus);
+  assert.equal(result.code, 2, result.stderr);
+  assert.match(result.stderr, /model\.pb/);
+  const missing = tfaudit('inspect', join(dir, 'nope'));
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /nope/);
+});
+
+test('inspect --format json on serving_saved_model_half_plus_two_cpu lists signatures, ops and variable values', { skip: skipWithoutCorpus }, () => {
+  const result = tfaudit('inspect', real('serving_saved_model_half_plus_two_cpu', '00000123'), '--format', 'json');
+  assert.equal(result.code, 0, result.stderr);
+  const json = JSON.parse(result.stdout);
+  assert.equal(json.format, 'saved-model');
+  assert.deepEqual(json.metaGraphs[0].tags, ['serve']);
+  const sigs = json.metaGraphs[0].signatures.map((s: { key: string }) => s.key).sort();
+  assert.deepEqual(sigs, ['classify_x_to_y', 'regress_x2_to_y3', 'regress_x_to_y', 'regress_x_to_y2', 'serving_default']);
+  assert.equal(json.metaGraphs[0].opCounts.VariableV2, 6);
+  const values = Object.fromEntries(json.checkpoint.entries.map((e: { key: string; values: number[] }) => [e.key, e.values]));
+  assert.deepEqual(values, { a: [0.5], a2: [0.5], b: [2], c: [3], c2: [3] });
+  const text = tfaudit('inspect', real('serving_saved_model_half_plus_two_cpu', '00000123'));
+  assert.equal(text.code, 0);
+  assert.match(text.stdout, /serving_default/);
+});
+
+test('scan of crafted P1 exits 1 and reports the WriteFile branch active only under ckpt_active/ckpt', { skip: skipWithoutCorpus }, () => {
+  const model = crafted('P1_trojan_if_writefile');
+  const ckpt = join(model, 'ckpt_active', 'ckpt');
+  const result = tfaudit('scan', model, '--checkpoint', ckpt, '--format', 'json');
+  assert.equal(result.code, 1, result.stderr);
+  const report = JSON.parse(result.stdout);
+  assert.equal(report.schemaVersion, 1);
+  assert.deepEqual(report.checkpoints.map((c: { path: string }) => c.path), [`${model}/variables/variables`, ckpt]);
+  const write = report.findings.find((f: { capability: string }) => f.capability === 'file-write');
+  assert.ok(write, 'a file-write finding');
+  assert.equal(write.severity, 'critical');
+  assert.equal(write.trigger.kind, 'variable');
+  const states = Object.fromEntries(write.trigger.activation.map((a: { checkpoint: string; state: string }) => [a.checkpoint, a.state]));
+  assert.equal(states[`${model}/variables/variables`], 'dormant');
+  assert.equal(states[ckpt], 'active');
+  assert.ok(write.evidence.length >= 3);
+
+  const sarif = tfaudit('scan', model, '--checkpoint', ckpt, '--format', 'sarif', '--fail-on', 'critical');
+  assert.equal(sarif.code, 1);
+  assert.equal(JSON.parse(sarif.stdout).version, '2.1.0');
+
+  const lenient = tfaudit('scan', model, '--fail-on', 'critical');
+  assert.equal(lenient.code, 0, 'dormant under its own checkpoint: high, not critical');
+});
+
+test('scan --pdf writes a PDF next to the JSON report', { skip: skipWithoutCorpus }, () => {
+  const dir = tempDir();
+  const pdf = join(dir, 'audit.pdf');
+  const out = join(dir, 'report.json');
+  const result = tfaudit('scan', crafted('P5_tile_dos'), '--format', 'json', '--output', out, '--pdf', pdf, '--auditor', 'A. Auditor');
+  assert.ok(result.code === 0 || result.code === 1, result.stderr);
+  assert.ok(existsSync(pdf));
+  assert.equal(readFileSync(pdf).subarray(0, 5).toString(), '%PDF-');
+  assert.equal(JSON.parse(readFileSync(out, 'utf8')).schemaVersion, 1);
+});
+
+test('scan --policy policies/strict-inference.json: benign TF2 export passes, P1 WriteFile is outside the policy', { skip: skipWithoutCorpus }, () => {
+  const policy = join(REPO_ROOT, 'policies', 'strict-inference.json');
+  const benign = tfaudit('scan', real('serving_saved_model_half_plus_two_tf2_cpu'), '--policy', policy, '--fail-on', 'medium', '--format', 'json');
+  assert.equal(benign.code, 0, 'save/restore machinery outside the policy is only info');
+  assert.ok(JSON.parse(benign.stdout).findings.some((f: { capability: string; severity: string }) => f.capability === 'policy' && f.severity === 'info'));
+  const attack = tfaudit('scan', crafted('P1_trojan_if_writefile'), '--policy', policy, '--format', 'json');
+  assert.equal(attack.code, 1);
+  const violation = JSON.parse(attack.stdout).findings.find((f: { capability: string; op: string }) => f.capability === 'policy' && f.op === 'WriteFile');
+  assert.ok(violation, 'WriteFile is reported as outside the policy');
+  const badPolicy = join(tempDir(), 'policy.json');
+  writeFileSync(badPolicy, '{"allow": 42}');
+  const usage = tfaudit('scan', crafted('P1_trojan_if_writefile'), '--policy', badPolicy);
+  assert.notEqual(usage.code, 0);
+  assert.match(usage.stderr, /policy\.json/);
+});

@@ -1,0 +1,88 @@
+// Vulnerability report draft for the synthetic P1-shaped finding (If on variable `mode` →
+// WriteFile('/tmp/tfaudit_canary'), active under ckpt_active/ckpt).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { renderVulnReport, defaultFindingId, codeSpan, mdText } from '../../../main/report/vuln.ts';
+import { syntheticDocument, syntheticReport, writeFileFinding, MODEL_PATH, PB_SHA, DATA_SHA } from './synthetic-report.ts';
+
+const SECTIONS = [
+  '## Type of issue',
+  '## Affected source and locations',
+  '## Configuration needed to reproduce',
+  '## Step-by-step reproduction',
+  '## Proof of concept',
+  '## Impact',
+];
+
+test('has every section TensorFlow asks reporters for, in order', () => {
+  const md = renderVulnReport(syntheticDocument(), 'F1');
+  let at = -1;
+  for (const s of SECTIONS) {
+    const i = md.indexOf(`\n${s}\n`);
+    assert.ok(i > at, `${s} after the previous section`);
+    at = i;
+  }
+  assert.match(md, /^# Draft vulnerability report: file writes in model `P1_trojan_if_writefile`/);
+});
+
+test('fills the sections from the finding', () => {
+  const md = renderVulnReport(syntheticDocument(), 'F1');
+  assert.ok(md.includes('**Arbitrary file write from a model.**'));
+  assert.ok(md.includes('CWE-73'));
+  assert.ok(md.includes('Unsafe op: `WriteFile` at node `__inference_canary_42/WriteFile` in meta graph `serve`'));
+  assert.ok(md.includes(`| \`saved_model.pb\` | 48213 | \`${PB_SHA}\` |`));
+  assert.ok(md.includes(DATA_SHA));
+  assert.ok(md.includes('TensorFlow version recorded in the model: `2.21.0` (GraphDef producer 2134)'));
+  assert.ok(md.includes(`Checkpoint that triggers it: \`${MODEL_PATH}/ckpt_active/ckpt\``));
+  assert.ok(md.includes('`mode/.ATTRIBUTES/VARIABLE_VALUE` = `1`'));
+  assert.ok(md.includes(`tfaudit sandbox ${MODEL_PATH} --checkpoint ${MODEL_PATH}/ckpt_active/ckpt`));
+  assert.ok(md.includes(`tfaudit scan ${MODEL_PATH} --checkpoint ${MODEL_PATH}/ckpt_active/ckpt`));
+  assert.ok(md.includes("saved_model_cli run --dir /tmp/poc_model --tag_set serve --signature_def serving_default --input_exprs 'x=np.zeros((1,1),dtype=np.float32)'"));
+  assert.ok(md.includes('### Recorded sandbox runs'));
+  assert.ok(md.includes('file created: `/tmp/tfaudit_canary` (5 bytes)'));
+  assert.ok(md.includes('→ __inference_canary_42/WriteFile (WriteFile)'), 'evidence chain');
+  assert.ok(md.includes('`Greater(ReadVariableOp(mode), 0)`'));
+  assert.ok(md.includes('| `filename` | `"/tmp/tfaudit_canary"` | local-path |'));
+  assert.ok(md.includes('**dormant**') && md.includes('**active**'));
+  assert.ok(md.includes('creates or overwrites files on the host'), 'impact in plain words');
+  assert.ok(md.includes('Whoever can supply or replace the checkpoint'));
+});
+
+test('dormant-only and unconditional findings say what it takes to trigger them', () => {
+  const dormant = writeFileFinding('F1');
+  dormant.trigger.activation = dormant.trigger.activation.filter((a) => a.state === 'dormant');
+  const md = renderVulnReport(syntheticDocument(syntheticReport([dormant])), 'F1');
+  assert.ok(md.includes('No examined checkpoint activates it'));
+  assert.ok(md.includes(`tfaudit sandbox ${MODEL_PATH}\n`), 'no --checkpoint when none triggers');
+  const plain = writeFileFinding('F1', { trigger: { kind: 'none', variables: [], gates: [], activation: [] } });
+  const md2 = renderVulnReport(syntheticDocument(syntheticReport([plain])), 'F1');
+  assert.ok(md2.includes('loading the model and running the entry point is enough'));
+  assert.ok(md2.includes('Anyone who loads and runs the model triggers it.'));
+});
+
+test('a finding that runs at load is reproduced by loading the model', () => {
+  const atLoad = writeFileFinding('F1', { reachability: 'load', entryPoints: ['init: __saved_model_init_op'] });
+  const md = renderVulnReport(syntheticDocument(syntheticReport([atLoad])), 'F1');
+  assert.ok(md.includes(`python3 -c 'import tensorflow as tf; tf.saved_model.load("/tmp/poc_model")'`));
+  assert.ok(!md.includes('saved_model_cli run'));
+});
+
+test('default finding is the most severe; unknown ids are refused', () => {
+  const doc = syntheticDocument(syntheticReport([writeFileFinding('F1', { severity: 'low' }), writeFileFinding('F2', { severity: 'high' })]));
+  assert.equal(defaultFindingId(doc), 'F2');
+  assert.equal(defaultFindingId(syntheticDocument(syntheticReport([]))), null);
+  assert.throws(() => renderVulnReport(doc, 'F9'), /No finding "F9".*F1, F2/);
+});
+
+test('hostile names cannot inject Markdown, HTML or escapes', () => {
+  const evil = writeFileFinding('F1', {
+    node: 'x`](http://evil)<img src=x onerror=alert(1)>',
+    message: '[click](http://evil) <script>alert(1)</script> \u001b[2J',
+  });
+  const md = renderVulnReport(syntheticDocument(syntheticReport([evil])), 'F1');
+  assert.ok(!md.includes('\u001b'));
+  assert.ok(md.includes('``__inference_canary_42/x`](http://evil)<img src=x onerror=alert(1)>``'), 'node stays inside a longer code span');
+  assert.ok(md.includes('\\[click\\](http://evil) \\<script\\>'));
+  assert.equal(codeSpan('`a`'), '`` `a` ``');
+  assert.equal(mdText('a|b'), 'a\\|b');
+});

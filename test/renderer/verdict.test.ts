@@ -1,0 +1,89 @@
+// The renderer's pure view logic over AuditView fixtures shaped like crafted/P1's analysis:
+// per-checkpoint state, the overall verdict flipping, sorting, filtering, driving variables.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { displayPath, drivingVariables, filterFindings, findingState, lookupValue, overallVerdict, sortFindings } from '../../renderer/verdict.ts';
+import { activeStartNodes, nodeValue } from '../../renderer/components/BranchView.tsx';
+import { ACTIVE, MODEL, OWN, p1View, writeFileFinding } from './fixtures.ts';
+
+const own = { id: 'own', label: OWN };
+const active = { id: 'c1', label: ACTIVE };
+
+test('a variable-gated finding is dormant under the own checkpoint and active under ckpt_active', () => {
+  const f = writeFileFinding();
+  assert.equal(findingState(f, own), 'dormant');
+  assert.equal(findingState(f, active), 'active');
+  assert.equal(findingState(f, { id: 'c9', label: '/elsewhere/ckpt' }), 'unknown');
+  assert.equal(findingState(f, null), 'unknown');
+  assert.equal(findingState(writeFileFinding({ trigger: { kind: 'none', variables: [], gates: [], activation: [] } }), own), 'unconditional');
+  assert.equal(findingState(writeFileFinding({ trigger: { kind: 'input', variables: [], gates: [], activation: [] } }), own), 'input-gated');
+});
+
+test('the overall verdict flips with the selected checkpoint', () => {
+  const view = p1View();
+  const dormant = overallVerdict(view, own);
+  assert.equal(dormant.level, 'dormant');
+  assert.match(dormant.headline, /^Dormant with checkpoint variables\/variables/);
+  const unsafe = overallVerdict(view, active);
+  assert.equal(unsafe.level, 'unsafe');
+  assert.equal(unsafe.worst, 'critical');
+  assert.match(unsafe.headline, /^Unsafe to run with checkpoint ckpt_active\/ckpt$/);
+  assert.equal(overallVerdict(p1View([]), own).level, 'clean');
+  // Informational and dead-code findings do not make a model unsafe.
+  const quiet = p1View([writeFileFinding({ severity: 'info', trigger: { kind: 'none', variables: [], gates: [], activation: [] } }), writeFileFinding({ id: 'F2', reachability: 'dead', trigger: { kind: 'none', variables: [], gates: [], activation: [] } })]);
+  assert.equal(overallVerdict(quiet, own).level, 'clean');
+  const medium = p1View([writeFileFinding({ severity: 'medium', trigger: { kind: 'none', variables: [], gates: [], activation: [] } })]);
+  assert.equal(overallVerdict(medium, own).level, 'warning');
+});
+
+test('checkpoints display relative to the model, or by their last two segments', () => {
+  assert.equal(displayPath(OWN, MODEL), 'variables/variables');
+  assert.equal(displayPath(ACTIVE, MODEL), 'ckpt_active/ckpt');
+  assert.equal(displayPath('/elsewhere/deep/c/ckpt', MODEL), 'c/ckpt');
+  assert.equal(displayPath('/tmp/tfaudit-serve-x/uploads/u0123456789abcdef01234567/ckpt', MODEL), 'ckpt');
+});
+
+test('sorting by severity, id, capability and state; ties keep report order', () => {
+  const findings = [
+    writeFileFinding({ id: 'F1', severity: 'medium', capability: 'network' }),
+    writeFileFinding({ id: 'F2', severity: 'critical', capability: 'file-read' }),
+    writeFileFinding({ id: 'F10', severity: 'medium', capability: 'file-write', trigger: { kind: 'none', variables: [], gates: [], activation: [] } }),
+    writeFileFinding({ id: 'F3', severity: 'low', capability: 'process' }),
+  ];
+  const ids = (fs: typeof findings) => fs.map((f) => f.id);
+  assert.deepEqual(ids(sortFindings(findings, 'severity', true, own)), ['F2', 'F1', 'F10', 'F3']);
+  assert.deepEqual(ids(sortFindings(findings, 'severity', false, own)), ['F3', 'F1', 'F10', 'F2']);
+  assert.deepEqual(ids(sortFindings(findings, 'id', false, own)), ['F1', 'F2', 'F3', 'F10']);
+  assert.deepEqual(ids(sortFindings(findings, 'capability', false, own)), ['F2', 'F10', 'F1', 'F3']);
+  assert.deepEqual(ids(sortFindings(findings, 'state', true, own)), ['F10', 'F1', 'F2', 'F3']);
+  assert.deepEqual(ids(sortFindings(findings, 'state', true, active)), ['F1', 'F2', 'F3', 'F10']);
+});
+
+test('filtering by severity, capability and text', () => {
+  const findings = [writeFileFinding({ id: 'F1' }), writeFileFinding({ id: 'F2', severity: 'low', capability: 'network', op: 'DebugIdentityV3', node: 'dbg', function: null, evidence: ['dbg (DebugIdentityV3)'], message: 'grpc://x' })];
+  const ids = (fs: typeof findings) => fs.map((f) => f.id);
+  assert.deepEqual(ids(filterFindings(findings, { severities: ['low'], capabilities: [], text: '' })), ['F2']);
+  assert.deepEqual(ids(filterFindings(findings, { severities: [], capabilities: ['file-write'], text: '' })), ['F1']);
+  assert.deepEqual(ids(filterFindings(findings, { severities: [], capabilities: [], text: 'GRPC' })), ['F2']);
+  assert.deepEqual(ids(filterFindings(findings, { severities: [], capabilities: [], text: 'canary' })), ['F1']);
+  assert.deepEqual(ids(filterFindings(findings, { severities: ['critical'], capabilities: ['network'], text: '' })), []);
+});
+
+test('driving variables list each predicate variable with its value per checkpoint', () => {
+  assert.deepEqual(drivingVariables(p1View()), [{ key: 'mode/.ATTRIBUTES/VARIABLE_VALUE', findings: ['F1'], values: { own: '0', c1: '1' } }]);
+  assert.equal(lookupValue({ 'mode/.ATTRIBUTES/VARIABLE_VALUE': '1' }, 'mode'), '1');
+  assert.equal(lookupValue({ mode: '1' }, 'mode/.ATTRIBUTES/VARIABLE_VALUE'), '1');
+  assert.equal(lookupValue({ other: '1' }, 'mode'), undefined);
+});
+
+test('branch view: the taken path starts at the branch when active, nowhere when dormant; values land on nodes', () => {
+  const f = writeFileFinding();
+  assert.deepEqual(activeStartNodes(f, 'active'), ['b']);
+  assert.deepEqual(activeStartNodes(f, 'dormant'), []);
+  assert.deepEqual(activeStartNodes(f, 'unconditional'), ['v']);
+  const variable = f.figure.nodes[0];
+  assert.equal(nodeValue(variable, { 'mode/.ATTRIBUTES/VARIABLE_VALUE': '1' }, f.figure), '1');
+  const predicate = f.figure.nodes[1];
+  assert.equal(nodeValue(predicate, { '__inference_predict_60/cond predicate': 'true' }, f.figure), 'true');
+  assert.equal(nodeValue(f.figure.nodes[5], { WriteFile: 'x' }, f.figure), undefined);
+});
