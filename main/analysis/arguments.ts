@@ -5,7 +5,7 @@ import type { ResolvedArgument } from '../../shared/findings.ts';
 import type { CapabilityRule } from './catalogue.ts';
 import { classifyTarget } from './targets.ts';
 import type { CallGraph } from './callgraph.ts';
-import { argBinding, callOutputs, tensorKey, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
+import { argBinding, callOutputs, datasetElement, tensorKey, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, flatInputIndex } from './edges.ts';
 import type { Evaluator, Val } from './evaluate.ts';
 import { expression } from './slice.ts';
@@ -52,7 +52,7 @@ export function resolveArguments(ctx: ArgumentContext, frame: Frame, node: numbe
     const range = flatInputIndex(n, name, ctx.cg.lookup);
     if (!range) continue;
     for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
-      const t = { frame, source: edges[k] };
+      const t = datasetElement({ frame, source: edges[k] }) ?? { frame, source: edges[k] };
       const expr = expression(ctx.cg, ctx.naming, t, 6);
       const r = ctx.constants.evaluate(t);
       if (r.ok) {

@@ -349,3 +349,36 @@ function constStrings(scope: Scope, src: Source | undefined): string[] | null {
   const dec = new TextDecoder();
   return v.tensor.values.values.map((b) => dec.decode(b));
 }
+
+// Dataset functions (MapDataset, FlatMapDataset, Interleave, Filter, ...): the args before the
+// captured ones are the components of each element of `input_dataset`. When that dataset is
+// sliced from tensors (TensorSliceDataset/TensorDataset, possibly behind pass-through datasets),
+// the element comes from those tensors: `TextLineDataset(path)` in TF2 reads its file name this way.
+const ELEMENT_SOURCES = new Set(['TensorSliceDataset', 'TensorDataset']);
+const PASS_THROUGH_DATASETS = new Set([
+  'PrefetchDataset', 'CacheDataset', 'CacheDatasetV2', 'ShuffleDataset', 'ShuffleDatasetV2', 'ShuffleDatasetV3', 'ShuffleAndRepeatDataset',
+  'ShuffleAndRepeatDatasetV2', 'RepeatDataset', 'TakeDataset', 'SkipDataset', 'OptimizeDataset', 'OptimizeDatasetV2', 'ModelDataset',
+  'BatchDataset', 'BatchDatasetV2', 'PaddedBatchDataset', 'PaddedBatchDatasetV2', 'UnbatchDataset', 'RebatchDataset', 'RebatchDatasetV2',
+  'ShardDataset', 'AssertCardinalityDataset', 'OptionsDataset', 'MaxIntraOpParallelismDataset', 'PrivateThreadPoolDataset',
+  'AssertNextDataset', 'AssertPrevDataset', 'FilterDataset', 'DummyIterationCounter',
+]);
+const MAX_DATASET_HOPS = 32;
+
+/** The tensor a dataset function's element arg is sliced from, or null when it cannot be told. */
+export function datasetElement(t: Tensor): Tensor | null {
+  if (t.source.kind !== 'arg' || t.frame.stack.length === 0) return null;
+  const site = t.frame.stack[t.frame.stack.length - 1];
+  if (site.kind !== 'other' || site.argBase === null || t.source.arg >= site.argFirst) return null;
+  const caller: Frame = { scope: site.caller, stack: t.frame.stack.slice(0, -1) };
+  let source = dataEdges(site.caller, site.node)[0];
+  for (let hop = 0; hop < MAX_DATASET_HOPS && source?.kind === 'node'; hop++) {
+    const producer = site.caller.nodes[source.node];
+    if (ELEMENT_SOURCES.has(producer.op)) {
+      const component = dataEdges(site.caller, source.node)[t.source.arg];
+      return component ? { frame: caller, source: component } : null;
+    }
+    if (!PASS_THROUGH_DATASETS.has(producer.op)) return null;
+    source = dataEdges(site.caller, source.node)[0];
+  }
+  return null;
+}

@@ -6,7 +6,7 @@ import type { CheckpointIR, MetaGraphIR, ModelIR, TensorIR } from '../../shared/
 import type { Activation, ActivationState, Capability, Finding, Gate, Reachability, ResolvedArgument, ScanReport, Severity, TriggerKind } from '../../shared/findings.ts';
 import { SEVERITY_RANK, CAPABILITIES } from '../../shared/findings.ts';
 import { buildCallGraph, type CallGraph, type CallSite } from './callgraph.ts';
-import { buildVariableNaming, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
+import { buildVariableNaming, datasetElement, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, describeNode, flatInputIndex, parseInputName, type Scope } from './edges.ts';
 import { makeEvaluator, renderVal, tensorToVal, truthy, type Evaluator, type Val } from './evaluate.ts';
 import { callGate, switchGates, type GateSite } from './gates.ts';
@@ -348,8 +348,10 @@ function collectKeys(ctx: GraphContext, candidates: Candidate[]): Set<string> {
     const edges = dataEdges(c.scope, c.node);
     for (const name of c.rule.targetInputs) {
       const range = flatInputIndex(node, name, ctx.cg.lookup);
-      for (let k = range?.start ?? 0; range && k < range.start + range.length && k < edges.length; k++)
-        predicateSlice(ctx.cg, ctx.naming, { frame: c.frame, source: edges[k] }).variables.forEach((v) => keys.add(v));
+      for (let k = range?.start ?? 0; range && k < range.start + range.length && k < edges.length; k++) {
+        const target = { frame: c.frame, source: edges[k] };
+        predicateSlice(ctx.cg, ctx.naming, datasetElement(target) ?? target).variables.forEach((v) => keys.add(v));
+      }
     }
   }
   return keys;

@@ -118,3 +118,34 @@ test('TF1 vocabulary tables read the model\'s own assets (asset_filepaths collec
   assert.equal(f.arguments[0].classification, 'model-own-files');
   assert.equal(f.severity, 'info');
 });
+
+test('a dataset function reads the file named by its element: TextLineDataset in flat_map over TensorSliceDataset(variable)', async () => {
+  // The shape tf.data.TextLineDataset(variable) takes in TF2: the file names are sliced into a
+  // dataset and each element reaches TextLineDataset as the flat_map function's first arg.
+  const readOneFile = fn('read_one_file', [['args_0', 'DT_STRING']], [['out', 'DT_VARIANT']], [
+    constNode('compression', 'DT_STRING', [], ['']),
+    constNode('buffer', 'DT_INT64', [], [262144]),
+    node('lines', 'TextLineDataset', ['args_0', 'compression:output:0', 'buffer:output:0']),
+  ], { out: 'lines:handle:0' });
+  const list = attrList({ type: ['DT_STRING'] });
+  const shapes = attrList({ shape: [{ unknownRank: false, dims: [] }] });
+  const main = fn('main', [['x', 'DT_FLOAT'], ['r', 'DT_RESOURCE']], [['y', 'DT_FLOAT']], [
+    node('path', 'ReadVariableOp', ['r']),
+    constNode('flat', 'DT_INT32', [1], [-1]),
+    node('names', 'Reshape', ['path:value:0', 'flat:output:0']),
+    node('slices', 'TensorSliceDataset', ['names:output:0'], { Toutput_types: list, output_shapes: shapes }),
+    node('files', 'FlatMapDataset', ['slices:handle:0'], { f: { type: 'func', func: { name: 'read_one_file', attr: {} } }, Targuments: attrList({ type: [] }), output_types: list, output_shapes: shapes }),
+    node('Identity', 'Identity', ['x', '^files']),
+  ], { y: 'Identity:output:0' });
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), varHandle('data_path', 'DT_STRING'), call('serve', 'main', ['x', 'data_path'])],
+    library: [main, readOneFile],
+    signatures: [signature('serving_default', { y: 'serve:0' })],
+    own: [scalar('data_path', 'DT_STRING', '/etc/passwd')],
+  });
+  const f = report.findings.find((x) => x.op === 'TextLineDataset');
+  assert.ok(f, 'TextLineDataset is a file read');
+  assert.equal(f.arguments[0]?.value, '/etc/passwd');
+  assert.equal(f.arguments[0]?.classification, 'sensitive-path');
+  assert.match(f.arguments[0]?.expression ?? '', /ReadVariableOp\(data_path\)/);
+});
