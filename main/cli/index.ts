@@ -1,8 +1,9 @@
 // The `tfaudit` command line. Exit codes: 0 success / no finding at or above --fail-on,
 // 1 findings at or above it, 2 unreadable or unsupported input, 4 usage error.
-import { reportDate } from '../report/date.ts';
 import { writeFileSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { Command, CommanderError, Option } from 'commander';
+import { collect, positiveInt } from './options.ts';
+import { reportDate } from '../report/date.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../shared/findings.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { runAnalysisWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../service/worker-client.ts';
@@ -26,16 +27,6 @@ export class CliExit extends Error {
   ) {
     super(message);
   }
-}
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
 }
 
 function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: number }): WorkerOptions {

@@ -2,22 +2,13 @@
 // [--output FILE]`: scans the model in the analyzer worker and writes the Markdown
 // vulnerability report draft for one finding (default: the most severe).
 // Exit codes: 0 draft written, 1 no finding to report, 2 unreadable input, 4 usage error.
+import { collect, positiveInt } from './options.ts';
 import { reportDate } from '../report/date.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
 import type { SandboxRunReport } from '../../shared/sandbox.ts';
 import type { AuditDocument } from '../../shared/report.ts';
 import { defaultFindingId, renderVulnReport } from '../report/vuln.ts';
-
-function collect(value: string, previous: string[]): string[] {
-  return [...previous, value];
-}
-
-function positiveInt(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
-  return n;
-}
 
 /** The report date: SOURCE_DATE_EPOCH (seconds) when set, for reproducible drafts, else now. */
 export { reportDate };

@@ -1,5 +1,6 @@
 // Security-relevant Electron set-up as small functions taking the electron module (or the
 // object they configure) as a parameter, so test/main/electron can pass fakes and assert it.
+import { STATIC_CONTENT_TYPES } from '../web/content-types.ts';
 import { readFile } from 'node:fs/promises';
 import { extname, resolve, sep } from 'node:path';
 import type * as ElectronModule from 'electron';
@@ -31,15 +32,6 @@ export function electronCsp(scriptHashes: string[]): string {
 export function scriptHashesOf(indexHtml: string): string[] {
   return [...indexHtml.matchAll(/<script\b[^>]*\bintegrity="(sha(?:256|384|512)-[A-Za-z0-9+/]+={0,2})"/g)].map((m) => m[1]);
 }
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.map': 'application/json; charset=utf-8',
-};
 
 /** `app://` is standard (so 'self' and relative URLs work) and secure, with nothing extra. */
 export function registerPrivilegedScheme(electron: Pick<Electron, 'protocol'>): void {
@@ -83,7 +75,7 @@ export function appProtocolHandler(rendererDir: string, read: (path: string) => 
     } catch {
       return new Response('bad request', { status: 400, headers });
     }
-    const type = CONTENT_TYPES[extname(rel)];
+    const type = STATIC_CONTENT_TYPES[extname(rel)];
     const file = resolve(root, rel);
     if (!type || rel.includes('\0') || rel.includes('\\') || !file.startsWith(root + sep)) return new Response('not found', { status: 404, headers });
     try {

@@ -1,9 +1,10 @@
 // Format detection by content: magic bytes, then protobuf wire structure scored against the
 // shapes of SavedModel / MetaGraphDef / GraphDef, then text-format first tokens. File names
 // are used only to find siblings (a checkpoint's .index beside a data shard or a prefix).
-import { open, readdir, stat } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
-import { LIMITS, ModelError, asModelError } from './errors.ts';
+import { ModelError, asModelError } from './errors.ts';
+import { readDirectoryBounded } from './files.ts';
 
 export type Detection =
   | { kind: 'saved-model'; path: string }
@@ -245,13 +246,7 @@ async function isSavedModelDir(dir: string): Promise<boolean> {
 
 async function detectDirectory(dir: string): Promise<Detection> {
   if (await isSavedModelDir(dir)) return { kind: 'saved-model', path: dir };
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    throw asModelError(dir, error, 'cannot list directory');
-  }
-  if (names.length > LIMITS.maxDirectoryEntries) throw new ModelError(dir, `directory has more than ${LIMITS.maxDirectoryEntries} entries`);
+  const names = await readDirectoryBounded(dir);
   const versions: string[] = [];
   for (const name of names) {
     if (/^\d+$/.test(name) && (await statOrNull(join(dir, name)))?.isDirectory()) versions.push(name);

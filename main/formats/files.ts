@@ -5,7 +5,7 @@ import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
 import type { FileEntry } from '../../shared/ir.ts';
-import { LIMITS } from './errors.ts';
+import { LIMITS, ModelError, asModelError } from './errors.ts';
 import { byteProgress } from './progress.ts';
 
 export async function sha256File(file: string, onBytes?: (bytes: number) => void): Promise<string> {
@@ -95,4 +95,16 @@ export async function listModelFiles(root: string, warnings: string[], hash = tr
     entries.push({ path: f.path, size: f.size, sha256 });
   }
   return entries;
+}
+
+/** The names in a model directory, refusing directories too large to be a model. */
+export async function readDirectoryBounded(dir: string): Promise<string[]> {
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch (error) {
+    throw asModelError(dir, error, 'cannot list directory');
+  }
+  if (names.length > LIMITS.maxDirectoryEntries) throw new ModelError(dir, `directory has more than ${LIMITS.maxDirectoryEntries} entries`);
+  return names;
 }

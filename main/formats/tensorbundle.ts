@@ -5,10 +5,11 @@
 //
 // openCheckpoint also accepts a `.data-*` file, a directory with a `checkpoint` state file,
 // and V1 checkpoints (checkpoint-v1.ts), all returning the same CheckpointIR.
-import { open, readFile, stat, readdir, type FileHandle } from 'node:fs/promises';
+import { open, readFile, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import type { BundleEntryIR, BundleSliceIR, CheckpointIR, TensorIR } from '../../shared/ir.ts';
 import { LIMITS, ModelError, asModelError } from './errors.ts';
+import { readDirectoryBounded } from './files.ts';
 import { crc32c, maskCrc, unmaskCrc } from './crc32c.ts';
 import { ByteReader, TABLE_FOOTER_SIZE, TABLE_MAGIC, hasTableMagic, readTable, type TableEntry } from './leveldb-table.ts';
 import { baseDtype, decodeTensorContent, dtypeName, dtypeSize, elementCount, longToNumber } from './tensor.ts';
@@ -634,13 +635,7 @@ export async function openCheckpoint(pathOrPrefix: string): Promise<CheckpointIR
 async function openCheckpointDirectory(dir: string): Promise<CheckpointIR> {
   const stateFile = join(dir, 'checkpoint');
   if (await exists(stateFile)) return openFromStateFile(stateFile);
-  let names: string[];
-  try {
-    names = await readdir(dir);
-  } catch (error) {
-    throw asModelError(dir, error, 'cannot list directory');
-  }
-  if (names.length > LIMITS.maxDirectoryEntries) throw new ModelError(dir, `directory has more than ${LIMITS.maxDirectoryEntries} entries`);
+  const names = await readDirectoryBounded(dir);
   const indexes = names.filter((n) => n.endsWith('.index')).sort();
   if (indexes.length === 1) return readTensorBundle(join(dir, indexes[0]!.slice(0, -'.index'.length)));
   if (indexes.includes('variables.index')) return readTensorBundle(join(dir, 'variables'));

@@ -2,6 +2,7 @@
 // Every request needs the random access token (query on first load → HttpOnly SameSite=Strict
 // cookie, or `Authorization: Bearer`). Uploads land in a private temp workspace that is
 // deleted on close. Sandbox runs and progress stream to the page as Server-Sent Events.
+import { STATIC_CONTENT_TYPES } from './content-types.ts';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve, sep, extname } from 'node:path';
@@ -34,15 +35,6 @@ export function webCsp(indexHtml: string): string {
 export const TOKEN_COOKIE = 'tfaudit_token';
 const MAX_JSON_BYTES = 64 * 1024;
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', '::1', 'localhost']);
-
-const STATIC_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.map': 'application/json; charset=utf-8',
-};
 
 export interface ServeOptions {
   backend: AuditBackend;
@@ -220,7 +212,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
 
   function serveStatic(path: string, res: ServerResponse): void {
     const rel = path === '/' ? 'index.html' : decodeURIComponent(path.slice(1));
-    const type = STATIC_TYPES[extname(rel)];
+    const type = STATIC_CONTENT_TYPES[extname(rel)];
     const file = resolve(rendererDir, rel);
     if (!type || rel.includes('\0') || !file.startsWith(rendererDir + sep) || !existsSync(file) || !statSync(file).isFile()) {
       throw new HttpError(404, 'not found');

@@ -1,0 +1,13 @@
+// Option parsers shared by the tfaudit subcommands.
+import { InvalidArgumentError } from 'commander';
+
+/** Repeatable option: `--checkpoint A --checkpoint B` → ['A', 'B']. */
+export function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+export function positiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');
+  return n;
+}
