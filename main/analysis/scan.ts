@@ -529,6 +529,7 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     constantFalse,
     saverMachinery: machinery,
     benignTargets,
+    availabilityOnly: c.capability === 'resource-exhaustion',
   });
   const gates = c.gates.map(gateToSchema);
   const details: Record<string, string> = { ...(c.details ?? {}) };

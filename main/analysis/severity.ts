@@ -2,7 +2,10 @@
 // switch on is critical when a given checkpoint activates it and high when it is dormant under
 // all; unconditional capability keeps its base severity (high for real file/network access);
 // input-driven at most medium; unreachable (constant false) info; TensorFlow's own saver
-// machinery info; dead code low.
+// machinery info; dead code low. Resource exhaustion only costs availability: a size or trip
+// count that a variable drives but that is modest under every checkpoint examined is low (a
+// generation loop bounded by a `max_len` variable is common in benign models); one a given
+// checkpoint makes huge is critical, and a huge constant keeps its base (high).
 import type { ActivationState, Reachability, Severity, TriggerKind } from '../../shared/findings.ts';
 import { SEVERITY_RANK } from '../../shared/findings.ts';
 
@@ -16,6 +19,8 @@ export interface SeverityInput {
   saverMachinery: boolean;
   /** Every resolved target is harmless (e.g. the model's own asset files for a reader). */
   benignTargets: boolean;
+  /** The capability only threatens availability (resource exhaustion). */
+  availabilityOnly?: boolean;
 }
 
 export function minSeverity(a: Severity, b: Severity): Severity {
@@ -34,6 +39,7 @@ export function findingSeverity(s: SeverityInput): Severity {
   switch (s.triggerKind) {
     case 'variable':
       if (s.activation.includes('active')) return 'critical';
+      if (s.availabilityOnly && !s.activation.includes('unknown')) return 'low';
       return maxSeverity(s.base, 'high');
     case 'input':
       return minSeverity(s.base, 'medium');

@@ -25,3 +25,11 @@ test('saver machinery info, dead code low, the model reading its own assets info
   assert.equal(findingSeverity({ ...base, benignTargets: true }), 'info');
   assert.equal(findingSeverity({ ...base, reachability: 'load', saverMachinery: true }), 'high');
 });
+
+test('resource exhaustion driven by a variable: low while modest under every checkpoint, critical when one makes it huge', () => {
+  const base = { base: 'medium' as const, reachability: 'signature' as const, triggerKind: 'variable' as const, constantFalse: false, saverMachinery: false, benignTargets: false, availabilityOnly: true };
+  assert.equal(findingSeverity({ ...base, activation: ['dormant'] }), 'low');
+  assert.equal(findingSeverity({ ...base, activation: ['dormant', 'active'] }), 'critical');
+  assert.equal(findingSeverity({ ...base, activation: ['unknown'] }), 'high', 'a size that cannot be evaluated stays high');
+  assert.equal(findingSeverity({ ...base, availabilityOnly: false, activation: ['dormant'] }), 'high', 'file/network capability dormant stays high');
+});
