@@ -336,6 +336,31 @@ function reduce(op: string, v: Val, axesVal: Val, keep: boolean): EvalResult {
   return ok({ dtype: v.dtype, shape: outShape, data });
 }
 
+/** ArgMax/ArgMin along one axis: the first index of the extreme value, as TensorFlow returns it. */
+function argExtreme(op: 'ArgMax' | 'ArgMin', v: Val, axisVal: Val, outType: string): EvalResult {
+  const rank = v.shape.length;
+  if (rank === 0 || axisVal.data.length !== 1) return fail(`${op} needs a tensor of rank ≥ 1 and one axis`);
+  const axis = normAxis(num(axisVal.data[0]), rank);
+  if (axis < 0 || axis >= rank) return fail(`${op} axis out of range`);
+  const len = v.shape[axis];
+  if (len === 0) return fail(`${op} over an empty axis`);
+  const inner = size(v.shape.slice(axis + 1));
+  const outer = size(v.shape.slice(0, axis));
+  const data: Scalar[] = [];
+  for (let o = 0; o < outer; o++) {
+    for (let i = 0; i < inner; i++) {
+      let best = 0;
+      for (let k = 1; k < len; k++) {
+        const x = num(v.data[(o * len + k) * inner + i]);
+        const b = num(v.data[(o * len + best) * inner + i]);
+        if (op === 'ArgMax' ? x > b : x < b) best = k;
+      }
+      data.push(best);
+    }
+  }
+  return ok({ dtype: outType, shape: v.shape.filter((_, d) => d !== axis), data });
+}
+
 function stridedSlice(t: Tensor, v: Val, begin: Val, end: Val, stridesV: Val): EvalResult {
   if (attrInt(t, 'ellipsis_mask', 0) || attrInt(t, 'new_axis_mask', 0)) return fail('StridedSlice with ellipsis/new axis is not evaluated');
   const bm = attrInt(t, 'begin_mask', 0), em = attrInt(t, 'end_mask', 0), sm = attrInt(t, 'shrink_axis_mask', 0);
@@ -653,6 +678,12 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
           data.push(...v[0].data.slice(i * inner, (i + 1) * inner));
         }
         return ok({ dtype: v[0].dtype, shape: [...v[1].shape, ...v[0].shape.slice(1)], data });
+      }
+      case 'ArgMax':
+      case 'ArgMin': {
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        return argExtreme(op, v[0], v[1], attrType(t, 'output_type') ?? 'DT_INT64');
       }
       case 'Sum':
       case 'Prod':

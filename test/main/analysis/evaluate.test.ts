@@ -147,3 +147,12 @@ test('predicate computed through Cast, LogicalNot and LogicalAnd of two variable
   assert.deepEqual(states(f), { own: 'dormant', alt: 'active' });
   assert.equal(f.severity, 'critical');
 });
+
+test('ArgMax/ArgMin return the first index of the extreme along the axis (tf.switch_case(tf.argmax(v)))', () => {
+  const m = [constNode('m', 'DT_FLOAT', [2, 3], [0.1, 0.9, 0.9, 5, -1, 5])];
+  const axis1 = constNode('ax1', 'DT_INT32', [], [1]);
+  const axis0 = constNode('ax0', 'DT_INT32', [], [0]);
+  assert.deepEqual(value(evalTop([...m, axis1, node('a', 'ArgMax', ['m', 'ax1'], { output_type: { type: 'type', dtype: 'DT_INT32' } })], 'a')), { dtype: 'DT_INT32', shape: [2], data: [1, 0] });
+  assert.deepEqual(value(evalTop([...m, axis0, node('a', 'ArgMin', ['m', 'ax0'])], 'a')), { dtype: 'DT_INT64', shape: [3], data: [0, 1, 0] });
+  assert.equal(evalTop([constNode('s', 'DT_FLOAT', [], [1]), axis0, node('a', 'ArgMax', ['s', 'ax0'])], 'a').ok, false, 'a scalar has no axis');
+});
