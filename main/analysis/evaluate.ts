@@ -249,8 +249,67 @@ function unary(op: string, dtype: string): ((x: Scalar) => Scalar) | null {
       return (x) => (typeof x === 'boolean' ? true : 1);
     case 'StringLength':
       return (x) => (typeof x === 'string' ? x.length : Number.NaN);
+    case 'IsNan':
+      return (x) => Number.isNaN(num(x));
+    case 'IsInf':
+      return (x) => Math.abs(num(x)) === Infinity;
+    case 'IsFinite':
+      return (x) => Number.isFinite(num(x));
+    // Strings are bytes (latin1 code units): case changes and stripping touch ASCII only, as
+    // TensorFlow's default encoding does.
+    case 'StringLower':
+      return (x) => String(x).replace(/[A-Z]/g, (c) => c.toLowerCase());
+    case 'StringUpper':
+      return (x) => String(x).replace(/[a-z]/g, (c) => c.toUpperCase());
+    case 'StringStrip':
+      return (x) => String(x).replace(/^[ \t\n\v\f\r]+|[ \t\n\v\f\r]+$/g, '');
   }
   return null;
+}
+
+/** Result dtype of the element-wise ops whose output type is not their input type. */
+const UNARY_RESULT: Record<string, string> = { LogicalNot: 'DT_BOOL', StringLength: 'DT_INT32', IsNan: 'DT_BOOL', IsInf: 'DT_BOOL', IsFinite: 'DT_BOOL' };
+
+/** tf.strings.to_number: the whole string must parse, else TensorFlow raises (not evaluated). */
+function stringToNumber(v: Val, outType: string): EvalResult {
+  const data: Scalar[] = [];
+  for (const x of v.data) {
+    const text = String(x).trim();
+    const integer = /INT/.test(outType);
+    const valid = integer ? /^[+-]?\d+$/.test(text) : /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$|^[+-]?(inf|infinity|nan)$/i.test(text);
+    if (!valid) return fail(`StringToNumber cannot parse ${JSON.stringify(text)}`);
+    const n = /^[+-]?inf/i.test(text) ? (text.startsWith('-') ? -Infinity : Infinity) : /nan/i.test(text) ? Number.NaN : Number(text);
+    data.push(intWrap(outType, n));
+  }
+  return ok({ dtype: outType, shape: v.shape, data });
+}
+
+/** tf.strings.substr with scalar or same-shape pos/len, unit BYTE. */
+function substr(v: Val, pos: Val, len: Val): EvalResult {
+  const at = (p: Val, i: number) => num(p.data.length === 1 ? p.data[0] : p.data[i]);
+  if ((pos.data.length !== 1 && pos.data.length !== v.data.length) || (len.data.length !== 1 && len.data.length !== v.data.length)) return fail('Substr with broadcast pos/len is not evaluated');
+  const data: Scalar[] = [];
+  for (let i = 0; i < v.data.length; i++) {
+    const text = String(v.data[i]);
+    let p = at(pos, i);
+    if (p < 0) p += text.length;
+    if (p < 0 || p > text.length) return fail('Substr position out of range');
+    data.push(text.slice(p, p + Math.max(0, at(len, i))));
+  }
+  return ok({ dtype: 'DT_STRING', shape: v.shape, data });
+}
+
+/** tf.where(condition) with one input: the coordinates of the true elements, int64 [n, rank]. */
+function whereCoordinates(v: Val): EvalResult {
+  const st = strides(v.shape);
+  const data: Scalar[] = [];
+  let n = 0;
+  v.data.forEach((x, i) => {
+    if (typeof x === 'string' ? x.length === 0 : !x) return;
+    n++;
+    for (let d = 0; d < v.shape.length; d++) data.push(Math.floor(i / st[d]) % v.shape[d]);
+  });
+  return ok({ dtype: 'DT_INT64', shape: [n, v.shape.length], data });
 }
 
 function cast(v: Val, dst: string): Val {
@@ -591,7 +650,7 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
     if (u && ins.length === 1) {
       const r = evaluate(ins[0]);
       if (!r.ok) return r;
-      const dtype = op === 'LogicalNot' ? 'DT_BOOL' : op === 'StringLength' ? 'DT_INT32' : r.value.dtype;
+      const dtype = UNARY_RESULT[op] ?? r.value.dtype;
       return ok({ dtype, shape: r.value.shape, data: r.value.data.map(u) });
     }
     if ((op === 'LogicalAnd' || op === 'LogicalOr') && ins.length === 2) {
@@ -678,6 +737,21 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
           data.push(...v[0].data.slice(i * inner, (i + 1) * inner));
         }
         return ok({ dtype: v[0].dtype, shape: [...v[1].shape, ...v[0].shape.slice(1)], data });
+      }
+      case 'StringToNumber': {
+        const r = ins[0] ? evaluate(ins[0]) : fail('StringToNumber without input');
+        return r.ok ? stringToNumber(r.value, attrType(t, 'out_type') ?? 'DT_FLOAT') : r;
+      }
+      case 'Substr': {
+        if (attrString(t, 'unit') === 'UTF8_CHAR') return fail('Substr in UTF8_CHAR units is not evaluated');
+        const v = all(ins);
+        if (!Array.isArray(v)) return v;
+        return v.length === 3 ? substr(v[0], v[1], v[2]) : fail('Substr needs input, pos and len');
+      }
+      case 'Where': {
+        if (ins.length !== 1) return fail('Where with x and y is evaluated as SelectV2 only');
+        const r = evaluate(ins[0]);
+        return r.ok ? whereCoordinates(r.value) : r;
       }
       case 'ArgMax':
       case 'ArgMin': {

@@ -14,6 +14,8 @@ export interface Slice extends PredicateSlice {
 }
 
 const MAX_SLICE = 5000;
+/** Ops whose output shape depends on their input values, not only on input shapes. */
+const VALUE_SHAPED_OPS = new Set(['Where', 'Unique', 'UniqueV2', 'UniqueWithCounts', 'UniqueWithCountsV2', 'ListDiff', 'StringSplit', 'StringSplitV2', 'DynamicPartition', 'Bincount', 'DenseBincount']);
 const EXPRESSION_DEPTH = 8;
 
 const latin1 = new TextDecoder('latin1');
@@ -75,6 +77,13 @@ export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Ten
       continue;
     }
     if (SHAPE_OPS.has(node.op)) {
+      // The shape of Where/Unique/... outputs follows the values they select: keep slicing.
+      const measured = dataEdges(t.frame.scope, s.node)[0];
+      if (measured?.kind === 'node' && VALUE_SHAPED_OPS.has(t.frame.scope.nodes[measured.node].op)) {
+        nodes.push(describeTensor(t));
+        stack.push({ frame: t.frame, source: measured });
+        continue;
+      }
       shapeSources.push(describeTensor(t));
       continue;
     }

@@ -156,3 +156,44 @@ test('ArgMax/ArgMin return the first index of the extreme along the axis (tf.swi
   assert.deepEqual(value(evalTop([...m, axis0, node('a', 'ArgMin', ['m', 'ax0'])], 'a')), { dtype: 'DT_INT64', shape: [3], data: [0, 1, 0] });
   assert.equal(evalTop([constNode('s', 'DT_FLOAT', [], [1]), axis0, node('a', 'ArgMax', ['s', 'ax0'])], 'a').ok, false, 'a scalar has no axis');
 });
+
+test('string and float-class ops used in hidden switches: StringToNumber, Substr, StringLower, StringStrip, IsNan, Where', () => {
+  const s = (name: string, v: string[]) => constNode(name, 'DT_STRING', [v.length], v);
+  assert.deepEqual(value(evalTop([s('a', [' 9', '-2.5e1']), node('n', 'StringToNumber', ['a'])], 'n')).data, [9, -25]);
+  assert.deepEqual(value(evalTop([s('a', ['7']), node('n', 'StringToNumber', ['a'], { out_type: { type: 'type', dtype: 'DT_INT32' } })], 'n')), { dtype: 'DT_INT32', shape: [1], data: [7] });
+  assert.equal(evalTop([s('a', ['nine']), node('n', 'StringToNumber', ['a'])], 'n').ok, false, 'TensorFlow raises on unparsable strings');
+  const sub = [s('a', ['gogo', 'xy']), constNode('p', 'DT_INT32', [], [0]), constNode('l', 'DT_INT32', [], [2]), node('sub', 'Substr', ['a', 'p', 'l'])];
+  assert.deepEqual(value(evalTop(sub, 'sub')).data, ['go', 'xy']);
+  assert.deepEqual(value(evalTop([s('a', ['YeS']), node('lo', 'StringLower', ['a'])], 'lo')).data, ['yes']);
+  assert.deepEqual(value(evalTop([s('a', ['  on\t']), node('st', 'StringStrip', ['a'])], 'st')).data, ['on']);
+  assert.deepEqual(value(evalTop([constNode('f', 'DT_FLOAT', [3], [Number.NaN, 1, Infinity]), node('n', 'IsNan', ['f'])], 'n')), { dtype: 'DT_BOOL', shape: [3], data: [true, false, false] });
+  assert.deepEqual(value(evalTop([constNode('b', 'DT_BOOL', [2, 2], [false, true, true, false]), node('w', 'Where', ['b'])], 'w')), { dtype: 'DT_INT64', shape: [2, 2], data: [0, 1, 1, 0] });
+});
+
+test('Size(Where(v > 0)) follows the variable values, not only a shape: the switch is variable-driven', async () => {
+  const writeFile = [constNode('fname', 'DT_STRING', [], ['/tmp/x']), constNode('data', 'DT_STRING', [], ['x']), node('WriteFile', 'WriteFile', ['fname:output:0', 'data:output:0'])];
+  const thenB = fn('t', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [...writeFile, node('Identity', 'Identity', ['x', '^WriteFile'])], { y: 'Identity:output:0' });
+  const elseB = fn('e', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [node('Identity', 'Identity', ['x'])], { y: 'Identity:output:0' });
+  const main = fn('main', [['x', 'DT_FLOAT'], ['r', 'DT_RESOURCE']], [['y', 'DT_FLOAT']], [
+    node('v', 'ReadVariableOp', ['r']),
+    constNode('zero', 'DT_INT32', [], [0]),
+    node('pos', 'Greater', ['v:value:0', 'zero:output:0']),
+    node('where', 'Where', ['pos:z:0']),
+    node('count', 'Size', ['where:index:0']),
+    constNode('one', 'DT_INT32', [], [1]),
+    node('many', 'Greater', ['count:output:0', 'one:output:0']),
+    node('cond', 'If', ['many:z:0', 'x'], { then_branch: attrFunc('t'), else_branch: attrFunc('e') }),
+  ], { y: 'cond:output:0' });
+  const vector = (values: number[]) => [{ key: 'v', dtype: 'DT_INT32', shape: [3], values }];
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), varHandle('v', 'DT_INT32'), call('serve', 'main', ['x', 'v'])],
+    library: [thenB, elseB, main],
+    signatures: [signature('serving_default', { y: 'serve:0' })],
+    own: vector([0, 0, 5]),
+    alt: vector([1, 2, 0]),
+  });
+  const f = report.findings.find((x) => x.op === 'WriteFile')!;
+  assert.equal(f.trigger.kind, 'variable');
+  assert.deepEqual(f.trigger.variables, ['v']);
+  assert.deepEqual(states(f), { own: 'dormant', alt: 'active' });
+});
