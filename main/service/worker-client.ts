@@ -43,7 +43,7 @@ export function planWorker(request: AnalyseRequest, options: WorkerOptions): Lau
     isolated: false,
     description: 'analysis ran in a separate worker process without an OS sandbox',
   };
-  const inputs = [mountableInput(request.model), ...request.checkpoints.map(mountableInput)];
+  const inputs = [mountableInput(request.model), ...companionFiles(request.model), ...request.checkpoints.map(mountableInput)];
   if (request.policy) inputs.push(mountableInput(request.policy));
   if (options.isolation === 'off') return plain;
   const isolated = isolatedNodeCommand({
@@ -58,6 +58,20 @@ export function planWorker(request: AnalyseRequest, options: WorkerOptions): Lau
   });
   if (!isolated.isolated) return { ...plain, description: `${plain.description} (${isolated.reason})` };
   return { argv: isolated.argv, isolated: true, description: isolated.description };
+}
+
+/** Files the readers open beside the model: a TF1 `.meta`'s own checkpoint (`<prefix>.index`, `.data-*`). */
+function companionFiles(modelPath: string): string[] {
+  const absolute = resolve(modelPath);
+  if (!absolute.endsWith('.meta')) return [];
+  const prefix = basename(absolute).slice(0, -'.meta'.length);
+  try {
+    return readdirSync(dirname(absolute))
+      .filter((name) => name === prefix || name === `${prefix}.index` || name.startsWith(`${prefix}.data-`))
+      .map((name) => resolve(dirname(absolute), name));
+  } catch {
+    return [];
+  }
 }
 
 /**

@@ -1,5 +1,6 @@
 // The whole untrusted-input pipeline in one call: open the model and the checkpoints, scan,
 // summarise. Runs inside the analyzer worker process (never in the Electron main process).
+import { existsSync, statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
 import type { ScanReport } from '../../shared/findings.ts';
 import type { ModelSummary } from '../../shared/summary.ts';
@@ -35,6 +36,7 @@ export interface InspectResult {
 
 /** Label of a SavedModel's own checkpoint in reports: `<model>/variables/variables`. */
 export function ownCheckpointLabel(modelPath: string, model: ModelIR, ckpt: CheckpointIR): string {
+  if (model.format === 'meta-graph') return modelPath.slice(0, -'.meta'.length);
   if (model.format !== 'saved-model') return ckpt.prefix;
   const rel = relative(model.path, ckpt.prefix).split('\\').join('/');
   if (rel.startsWith('..') || isAbsolute(rel)) return ckpt.prefix;
@@ -51,8 +53,27 @@ export async function inspect(request: AnalyseRequest): Promise<InspectResult> {
   return { summary };
 }
 
+/**
+ * A TF1 export `model.ckpt-100.meta` is written by the Saver beside its checkpoint
+ * `model.ckpt-100`: that checkpoint is the model's own, as the SavedModel's `variables/` is.
+ * An unreadable companion is a warning, not a failure: the graph is still analysed.
+ */
+export async function companionCheckpoint(modelPath: string, model: ModelIR): Promise<CheckpointIR | null> {
+  if (model.format !== 'meta-graph' || !modelPath.endsWith('.meta')) return null;
+  const prefix = modelPath.slice(0, -'.meta'.length);
+  // V2: `<prefix>.index` + data shards; V1: a single file named `<prefix>`.
+  if (!existsSync(`${prefix}.index`) && !(existsSync(prefix) && statSync(prefix).isFile())) return null;
+  try {
+    return await openCheckpoint(prefix);
+  } catch (error) {
+    model.warnings.push(`${prefix}: checkpoint beside the meta graph could not be read (${errorInfo(error).message})`);
+    return null;
+  }
+}
+
 export async function analyse(request: AnalyseRequest): Promise<AnalyseResult> {
   const model = await openModel(request.model);
+  model.checkpoint ??= (await companionCheckpoint(request.model, model)) ?? undefined;
   reportProgress({ stage: 'parse', message: `read ${model.format} ${request.model}`, fraction: null });
   const checkpoints: ScanCheckpoint[] = [];
   if (model.checkpoint) checkpoints.push({ label: ownCheckpointLabel(request.model, model, model.checkpoint), checkpoint: model.checkpoint });
