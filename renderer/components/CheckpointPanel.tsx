@@ -11,6 +11,8 @@ export function CheckpointBar() {
   const selectCheckpoint = useWorkbench((s) => s.selectCheckpoint);
   const addCheckpointDialog = useWorkbench((s) => s.addCheckpointDialog);
   if (view.checkpoints.length === 0) {
+    // Keras and TFLite files keep their weights inside: no TensorFlow checkpoint drives them.
+    if (view.summary.format === 'keras-v3' || view.summary.format === 'keras-h5' || view.summary.format === 'tflite') return null;
     return (
       <div className="ckpt-bar">
         <span className="muted small">No checkpoint: variable-driven branches cannot be decided.</span>
@@ -58,6 +60,8 @@ export function CheckpointPanel() {
   const gated = view.report.findings.filter((f) => f.trigger.kind !== 'none').sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity]);
 
   if (view.checkpoints.length === 0) {
+    // Keras and TFLite files keep their weights inside: no TensorFlow checkpoint drives them.
+    if (view.summary.format === 'keras-v3' || view.summary.format === 'keras-h5' || view.summary.format === 'tflite') return null;
     return (
       <div className="empty-panel">
         <h2>No checkpoint loaded</h2>
