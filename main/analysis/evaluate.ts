@@ -3,6 +3,7 @@
 // their branch), TF1 Switch/Merge (a Switch port not taken is dead), and reads variables from
 // the checkpoint values it is given. Unknown ops give 'unknown' with the reason; element
 // counts are bounded.
+import { fingerprint64 } from '../formats/fingerprint64.ts';
 import type { TensorIR } from '../../shared/ir.ts';
 import type { CallGraph } from './callgraph.ts';
 import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
@@ -737,6 +738,15 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
           data.push(...v[0].data.slice(i * inner, (i + 1) * inner));
         }
         return ok({ dtype: v[0].dtype, shape: [...v[1].shape, ...v[0].shape.slice(1)], data });
+      }
+      case 'StringToHashBucketFast': {
+        // tf.strings.to_hash_bucket_fast: Fingerprint64(bytes) mod num_buckets.
+        const buckets = attrInt(t, 'num_buckets', 0);
+        if (buckets <= 0) return fail('StringToHashBucketFast without num_buckets');
+        const r = ins[0] ? evaluate(ins[0]) : fail('StringToHashBucketFast without input');
+        if (!r.ok) return r;
+        const data = r.value.data.map((x) => Number(fingerprint64(Uint8Array.from(String(x), (c) => c.charCodeAt(0) & 0xff)) % BigInt(buckets)));
+        return ok({ dtype: 'DT_INT64', shape: r.value.shape, data });
       }
       case 'StringToNumber': {
         const r = ins[0] ? evaluate(ins[0]) : fail('StringToNumber without input');

@@ -9,6 +9,7 @@ import { readMetaGraphFields } from './metagraph.ts';
 import { decodeMessage, protoTypes, toMetaGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
 import { listModelFiles } from './files.ts';
+import { fingerprint64 } from './fingerprint64.ts';
 import { readTensorBundle } from './tensorbundle.ts';
 import { parseKerasMetadataPb } from './keras.ts';
 
@@ -106,6 +107,19 @@ export function decodeFingerprint(bytes: Uint8Array, file: string): Record<strin
   return out;
 }
 
+/**
+ * fingerprint.pb records Fingerprint64 of variables/variables.index at export time. A
+ * different hash means the checkpoint was replaced or edited after the model was saved
+ * (or fingerprint.pb is stale): worth an auditor's attention, since checkpoints flip branches.
+ */
+export async function checkpointFingerprintMismatch(indexFile: string, fingerprint: Record<string, string>): Promise<string | null> {
+  const recorded = fingerprint.checkpoint_hash;
+  if (!recorded || recorded === '0') return null;
+  const actual = fingerprint64(await readFile(indexFile)).toString();
+  if (actual === recorded) return null;
+  return `${indexFile}: Fingerprint64 ${actual} differs from checkpoint_hash ${recorded} in fingerprint.pb: the checkpoint was changed after the SavedModel was exported (or fingerprint.pb is stale)`;
+}
+
 /** Reads a SavedModel directory. */
 export async function readSavedModel(dirPath: string): Promise<ModelIR> {
   const dir = resolve(dirPath);
@@ -161,6 +175,11 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
     }
   } else if (proto.metaGraphs.some((m) => hasVariables(m))) {
     warnings.push(`${dir}: the graph has variables but variables/variables.index is missing`);
+  }
+
+  if (checkpoint && fingerprint) {
+    const mismatch = await checkpointFingerprintMismatch(`${variablesPrefix}.index`, fingerprint);
+    if (mismatch) warnings.push(mismatch);
   }
 
   const model: ModelIR = {

@@ -197,3 +197,8 @@ test('Size(Where(v > 0)) follows the variable values, not only a shape: the swit
   assert.deepEqual(f.trigger.variables, ['v']);
   assert.deepEqual(states(f), { own: 'dormant', alt: 'active' });
 });
+
+test('StringToHashBucketFast is Fingerprint64 mod num_buckets (TensorFlow 2.21: "a" → 9, "trigger" → 8 of 10)', () => {
+  const hashed = value(evalTop([constNode('s', 'DT_STRING', [2], ['a', 'trigger']), node('h', 'StringToHashBucketFast', ['s'], { num_buckets: { type: 'i', i: 10 } })], 'h'));
+  assert.deepEqual(hashed, { dtype: 'DT_INT64', shape: [2], data: [9, 8] });
+});

@@ -2,11 +2,11 @@
 // and hostile variants built in temp dirs.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { readSavedModel, decodeSavedModelBytes, decodeFingerprint } from '../../../main/formats/savedmodel.ts';
 import { ModelError } from '../../../main/formats/errors.ts';
-import { copyToTemp, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+import { copyToTemp, crafted, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
 
 const facts = (folder: string, file: string): Record<string, unknown> =>
   (JSON.parse(readFileSync(real('FACTS.json'), 'utf8'))[folder].files[file]) as Record<string, unknown>;
@@ -195,4 +195,16 @@ test('every TF2 corpus SavedModel: object-graph checkpoint keys and checkpoint V
   assert.ok(checked >= 30, `${checked} models checked`);
   const slots = await readSavedModel(real('tf_cc_OptimizerSlotVariableModule'));
   assert.ok(slots.metaGraphs[0]!.objectGraph!.nodes.some((n) => n.checkpointKeys?.some((k) => k.includes('/.OPTIMIZER_SLOT/'))));
+});
+
+test('a checkpoint whose Fingerprint64 differs from fingerprint.pb is reported (tf_cc_VarsAndArithmeticObjectGraph; a tampered copy)', { skip: skipWithoutCorpus }, async () => {
+  const stale = await readSavedModel(real('tf_cc_VarsAndArithmeticObjectGraph'));
+  assert.ok(stale.warnings.some((w) => /differs from checkpoint_hash 10788359570789890102 in fingerprint\.pb/.test(w)), stale.warnings.join('\n'));
+  const clean = await readSavedModel(real('serving_saved_model_half_plus_two_tf2_cpu', '00000123'));
+  assert.equal(clean.warnings.some((w) => /checkpoint_hash/.test(w)), false);
+  const copy = copyToTemp(crafted('P1_trojan_if_writefile'));
+  copyFileSync(join(copy, 'ckpt_active', 'ckpt.index'), join(copy, 'variables', 'variables.index'));
+  copyFileSync(join(copy, 'ckpt_active', 'ckpt.data-00000-of-00001'), join(copy, 'variables', 'variables.data-00000-of-00001'));
+  const swapped = await readSavedModel(copy);
+  assert.ok(swapped.warnings.some((w) => /the checkpoint was changed after the SavedModel was exported/.test(w)), swapped.warnings.join('\n'));
 });
