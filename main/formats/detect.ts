@@ -5,6 +5,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { ModelError, asModelError } from './errors.ts';
 import { readDirectoryBounded } from './files.ts';
+import { readCheckpointState } from './checkpoint-state.ts';
 
 export type Detection =
   | { kind: 'saved-model'; path: string }
@@ -263,8 +264,31 @@ async function detectDirectory(dir: string): Promise<Detection> {
   if (savedModelParts.length > 0 && !names.includes('checkpoint')) {
     throw new ModelError(dir, `incomplete SavedModel: saved_model.pb is missing (found ${savedModelParts.sort().join(', ')})`);
   }
+  const trainingGraph = await trainingMetaGraph(dir, names);
+  if (trainingGraph) {
+    const detection = await detectFormat(trainingGraph).catch(() => null);
+    if (detection?.kind === 'meta-graph') return detection;
+  }
   if (names.includes('checkpoint') || names.some((n) => n.endsWith('.index'))) return { kind: 'checkpoint', path: dir };
   return detectModelFileIn(dir, names.sort());
+}
+
+/**
+ * A TF1 training folder (Saver output): the graph is the `.meta` of the checkpoint the
+ * `checkpoint` state file names, or the folder's only `.meta`. It is opened as the model,
+ * with that checkpoint as its own, rather than the bare checkpoint.
+ */
+async function trainingMetaGraph(dir: string, names: string[]): Promise<string | null> {
+  if (names.includes('checkpoint')) {
+    try {
+      const latest = basename((await readCheckpointState(join(dir, 'checkpoint'))).modelCheckpointPath);
+      if (latest && names.includes(`${latest}.meta`)) return join(dir, `${latest}.meta`);
+    } catch {
+      // an unreadable state file is reported by the checkpoint reader
+    }
+  }
+  const metas = names.filter((n) => n.endsWith('.meta'));
+  return metas.length === 1 ? join(dir, metas[0]!) : null;
 }
 
 /** A directory without SavedModel or checkpoint: its one model file, or a list of choices. */

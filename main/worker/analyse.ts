@@ -36,7 +36,7 @@ export interface InspectResult {
 
 /** Label of a SavedModel's own checkpoint in reports: `<model>/variables/variables`. */
 export function ownCheckpointLabel(modelPath: string, model: ModelIR, ckpt: CheckpointIR): string {
-  if (model.format === 'meta-graph') return modelPath.slice(0, -'.meta'.length);
+  if (model.format === 'meta-graph') return modelPath.endsWith('.meta') ? modelPath.slice(0, -'.meta'.length) : ckpt.prefix;
   if (model.format !== 'saved-model') return ckpt.prefix;
   const rel = relative(model.path, ckpt.prefix).split('\\').join('/');
   if (rel.startsWith('..') || isAbsolute(rel)) return ckpt.prefix;
@@ -58,9 +58,9 @@ export async function inspect(request: AnalyseRequest): Promise<InspectResult> {
  * `model.ckpt-100`: that checkpoint is the model's own, as the SavedModel's `variables/` is.
  * An unreadable companion is a warning, not a failure: the graph is still analysed.
  */
-export async function companionCheckpoint(modelPath: string, model: ModelIR): Promise<CheckpointIR | null> {
-  if (model.format !== 'meta-graph' || !modelPath.endsWith('.meta')) return null;
-  const prefix = modelPath.slice(0, -'.meta'.length);
+export async function companionCheckpoint(model: ModelIR): Promise<CheckpointIR | null> {
+  if (model.format !== 'meta-graph' || !model.path.endsWith('.meta')) return null;
+  const prefix = model.path.slice(0, -'.meta'.length);
   // V2: `<prefix>.index` + data shards; V1: a single file named `<prefix>`.
   if (!existsSync(`${prefix}.index`) && !(existsSync(prefix) && statSync(prefix).isFile())) return null;
   try {
@@ -73,7 +73,7 @@ export async function companionCheckpoint(modelPath: string, model: ModelIR): Pr
 
 export async function analyse(request: AnalyseRequest): Promise<AnalyseResult> {
   const model = await openModel(request.model);
-  model.checkpoint ??= (await companionCheckpoint(request.model, model)) ?? undefined;
+  model.checkpoint ??= (await companionCheckpoint(model)) ?? undefined;
   reportProgress({ stage: 'parse', message: `read ${model.format} ${request.model}`, fraction: null });
   const checkpoints: ScanCheckpoint[] = [];
   if (model.checkpoint) checkpoints.push({ label: ownCheckpointLabel(request.model, model, model.checkpoint), checkpoint: model.checkpoint });
