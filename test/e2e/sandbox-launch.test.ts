@@ -4,24 +4,19 @@
 // under bubblewrap, and the outcome lists /tmp/tfaudit_canary written inside the sandbox only.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium } from 'playwright-core';
-import { startServer } from '../../main/web/server.ts';
-import { createAuditBackend } from '../../main/web/backend.ts';
 import { findTensorFlowPython } from '../../main/sandbox/runners.ts';
 import { findExecutable } from '../../main/sandbox/backends.ts';
-import { buildRenderer } from '../../scripts/build.mjs';
-import { crafted, REPO_ROOT, skipWithoutCorpus, tempDir } from '../helpers/corpus.ts';
+import { crafted, skipWithoutCorpus } from '../helpers/corpus.ts';
+import { SCREENSHOTS, skipWithoutChromium, startWorkbench } from './harness.ts';
 
-const CHROMIUM = process.env.TFAUDIT_CHROMIUM ?? '/usr/bin/chromium';
-const OUT = join(REPO_ROOT, 'test-output', 'e2e');
 const MODEL = crafted('P1_trojan_if_writefile');
 const HOST_CANARY = '/tmp/tfaudit_canary';
 
 async function skipReason(): Promise<string | false> {
   if (skipWithoutCorpus) return skipWithoutCorpus;
-  if (!existsSync(CHROMIUM)) return `no Chromium at ${CHROMIUM} (set TFAUDIT_CHROMIUM)`;
+  if (skipWithoutChromium) return skipWithoutChromium;
   if (!findExecutable('bwrap')) return 'bubblewrap (bwrap) is not installed';
   const python = await findTensorFlowPython();
   if ('error' in python) return `TensorFlow not available for the tf-python runner: ${python.error}`;
@@ -29,16 +24,9 @@ async function skipReason(): Promise<string | false> {
 }
 
 test('Launch in sandbox from the web host confirms P1 WriteFile under ckpt_active/ckpt', { skip: await skipReason(), timeout: 240_000 }, async () => {
-  mkdirSync(OUT, { recursive: true });
   rmSync(HOST_CANARY, { force: true });
-  const rendererDir = await buildRenderer(join(tempDir('tfaudit-e2e-'), 'renderer'));
-  const backend = await createAuditBackend({ isolation: 'auto' });
-  const server = await startServer({ backend, rendererDir });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  const workbench = await startWorkbench();
+  const { browser, server } = workbench;
   try {
     const page = await (await browser.newContext({ viewport: { width: 1440, height: 900 } })).newPage();
     await page.goto(server.urlWithToken);
@@ -60,13 +48,11 @@ test('Launch in sandbox from the web host confirms P1 WriteFile under ckpt_activ
     await launch.click();
     const outcome = page.getByRole('region', { name: 'Outcome' });
     await outcome.waitFor({ timeout: 200_000 });
-    await page.screenshot({ path: join(OUT, '11-sandbox-outcome.png') });
+    await page.screenshot({ path: join(SCREENSHOTS, '11-sandbox-outcome.png') });
     const written = await outcome.locator('div', { has: page.getByRole('heading', { name: 'Files written' }) }).locator('li').allTextContents();
     assert.ok(written.some((line) => /^created .*tfaudit_canary/.test(line)), `the WriteFile branch ran and its file was observed in the scratch directory: ${written.join('; ')}`);
     assert.equal(existsSync(HOST_CANARY), false, 'nothing was written to the host /tmp');
   } finally {
-    await browser.close();
-    await server.close();
-    await backend.dispose();
+    await workbench.close();
   }
 });

@@ -5,33 +5,22 @@
 // Screenshots go to test-output/e2e/ for review.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Page } from 'playwright-core';
-import { startServer } from '../../main/web/server.ts';
-import { createAuditBackend } from '../../main/web/backend.ts';
-import { buildRenderer } from '../../scripts/build.mjs';
-import { crafted, REPO_ROOT, skipWithoutCorpus, tempDir } from '../helpers/corpus.ts';
+import type { Page } from 'playwright-core';
+import { crafted, skipWithoutCorpus } from '../helpers/corpus.ts';
+import { SCREENSHOTS, skipWithoutChromium, startWorkbench } from './harness.ts';
 
-const CHROMIUM = process.env.TFAUDIT_CHROMIUM ?? '/usr/bin/chromium';
-const OUT = join(REPO_ROOT, 'test-output', 'e2e');
 const MODEL = crafted('P1_trojan_if_writefile');
-const skip = skipWithoutCorpus || (existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (set TFAUDIT_CHROMIUM)`);
+const skip = skipWithoutCorpus || skipWithoutChromium;
 
 async function shot(page: Page, name: string): Promise<void> {
-  await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false });
+  await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
 
 test('drop P1 and its ckpt_active checkpoint, see the verdict flip, open the branch view', { skip, timeout: 90_000 }, async () => {
-  mkdirSync(OUT, { recursive: true });
-  const rendererDir = await buildRenderer(join(tempDir('tfaudit-e2e-'), 'renderer'));
-  const backend = await createAuditBackend({ isolation: 'auto' });
-  const server = await startServer({ backend, rendererDir });
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
-  });
+  const workbench = await startWorkbench();
+  const { browser, server } = workbench;
   const pageErrors: string[] = [];
   try {
     const context = await browser.newContext({ viewport: { width: 1440, height: 900 }, colorScheme: 'dark' });
@@ -130,9 +119,7 @@ test('drop P1 and its ckpt_active checkpoint, see the verdict flip, open the bra
     });
     assert.equal(status, 400);
   } finally {
-    await browser.close();
-    await server.close();
-    await backend.dispose();
+    await workbench.close();
   }
   assert.equal(existsSync(server.workspace.root), false, 'workspace left behind');
 });

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { existsSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { AttrValue, NodeIR, OpDefIR } from '../../../shared/ir.ts';
@@ -24,6 +24,7 @@ import {
 import { isTensorFlowOp, registryOpDef, registryOpNames } from '../../../main/analysis/op-registry.ts';
 import { decodeMessage, protoTypes, toGraphIR, toOpDefIR } from '../../../main/formats/protobuf.ts';
 import { crafted, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+import { TF_PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
 const bytes = (text: string): Uint8Array => new TextEncoder().encode(text);
 const s = (text: string): AttrValue => ({ type: 's', s: bytes(text) });
@@ -334,8 +335,6 @@ test('capabilityRules never throws on hostile attrs and only returns catalogued 
 
 // Real TensorFlow confirms the attr conditions: its own defaults are harmless, and PrintV2
 // with a file:// output_stream really appends to that file (run in a temp dir).
-const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skipWithoutTf = existsSync(TF_PYTHON) ? false : `TensorFlow python not found at ${TF_PYTHON} (set TFAUDIT_TF_PYTHON)`;
 
 test('real TensorFlow: conditional attrs default to harmless values; PrintV2 file:// writes the file', { skip: skipWithoutTf }, () => {
   const dir = tempDir();

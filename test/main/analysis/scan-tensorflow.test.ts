@@ -4,7 +4,6 @@
 // effect happens exactly under the checkpoint we call active. Skips without TensorFlow.
 import { test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { tempDir } from '../../helpers/corpus.ts';
@@ -12,9 +11,8 @@ import { openModel } from '../../../main/formats/index.ts';
 import { openCheckpoint } from '../../../main/formats/tensorbundle.ts';
 import { scanModel } from '../../../main/analysis/scan.ts';
 import type { Finding, ScanReport } from '../../../shared/findings.ts';
+import { TF_PYTHON as PYTHON, skipWithoutTf as skip } from '../../helpers/tensorflow.ts';
 
-const PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skip = existsSync(PYTHON) ? false : `TensorFlow python not found at ${PYTHON} (set TFAUDIT_TF_PYTHON)`;
 
 const SCRIPT = String.raw`
 import json, os, sys

@@ -3,7 +3,7 @@
 // fact 5: the data TensorProto has no dtype, it comes from the meta), plus hand-built hostile ones.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { TensorIR } from '../../../shared/ir.ts';
@@ -13,6 +13,7 @@ import { ModelError } from '../../../main/formats/errors.ts';
 import { protoTypes } from '../../../main/formats/protobuf.ts';
 import { buildTable } from '../../../main/writer/tensorbundle.ts';
 import { copyToTemp, real, REAL, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+import { TF_PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
 const V1_FILES = [
   ['serving_bad_half_plus_two', '00000123/export'],
@@ -123,8 +124,6 @@ test('V1 built here: int64 and string tensors typed by the meta; hostile layouts
   await assert.rejects(openCheckpoint(path), (e: unknown) => e instanceof ModelError && /data for "b", which the meta does not list/.test(e.reason));
 });
 
-const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skipWithoutTf = existsSync(TF_PYTHON) ? false : `TensorFlow not installed (${TF_PYTHON} missing; set TFAUDIT_TF_PYTHON)`;
 
 test('a V1 checkpoint written by TensorFlow (Saver write_version=V1) with a partitioned variable', { skip: skipWithoutTf }, async () => {
   const dir = tempDir();

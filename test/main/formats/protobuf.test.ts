@@ -18,9 +18,8 @@ import { decodeMetaGraphDefBytes } from '../../../main/formats/metagraph.ts';
 import { decodeGraphDefBytes } from '../../../main/formats/graphdef.ts';
 import { ModelError } from '../../../main/formats/errors.ts';
 import { REAL, skipWithoutCorpus } from '../../helpers/corpus.ts';
+import { TF_PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
-const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skipWithoutTf = existsSync(TF_PYTHON) ? false : `TensorFlow python (${TF_PYTHON}) not installed`;
 
 const TF_DESCRIPTOR_DUMP = `
 import json, importlib, os, sys

@@ -17,6 +17,7 @@ import { newTableStats, readTable } from '../../../main/formats/leveldb-table.ts
 import { protoTypes } from '../../../main/formats/protobuf.ts';
 import { buildTable, writeTensorBundle } from '../../../main/writer/tensorbundle.ts';
 import { copyToTemp, crafted, real, REAL, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+import { TF_PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
 interface FactTensor {
   key: string;
@@ -346,8 +347,6 @@ test('decodeSliceKey: OrderedCode names, ranks and signed numbers (TensorFlow\'s
   }
 });
 
-const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skipWithoutTf = existsSync(TF_PYTHON) ? false : `TensorFlow not installed (${TF_PYTHON} missing; set TFAUDIT_TF_PYTHON)`;
 
 test('partitioned variables saved by TensorFlow (tf.compat.v1 fixed_size_partitioner) are assembled from their slices', { skip: skipWithoutTf }, async () => {
   const dir = tempDir();

@@ -2,7 +2,6 @@
 // real TensorFlow (when /opt/tfvenv is present) loads and runs a SavedModel we wrote.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import type { MetaGraphIR } from '../../../shared/ir.ts';
@@ -14,9 +13,8 @@ import { openModel } from '../../../main/formats/index.ts';
 import { decodeGraphDefBytes } from '../../../main/formats/graphdef.ts';
 import { decodeMetaGraphDefBytes } from '../../../main/formats/metagraph.ts';
 import { tempDir } from '../../helpers/corpus.ts';
+import { TF_PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
-const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skipWithoutTf = existsSync(TF_PYTHON) ? false : `TensorFlow python (${TF_PYTHON}) not installed`;
 
 /** TF1-style y = a * x + b with variables a, b restored by a V2 saver. */
 function halfPlusTwo(): MetaGraphIR {

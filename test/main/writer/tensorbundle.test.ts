@@ -12,9 +12,8 @@ import { newTableStats, readTable } from '../../../main/formats/leveldb-table.ts
 import { floatToBfloat16, floatToHalf, writeTensorBundle, type TensorToWrite } from '../../../main/writer/tensorbundle.ts';
 import { bfloat16ToFloat, halfToFloat } from '../../../main/formats/tensor.ts';
 import { tempDir } from '../../helpers/corpus.ts';
+import { TF_PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
-const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/python';
-const skipWithoutTf = existsSync(TF_PYTHON) ? false : `TensorFlow not installed (${TF_PYTHON} missing; set TFAUDIT_TF_PYTHON)`;
 
 const SAMPLE: TensorToWrite[] = [
   { key: 'dense/kernel', dtype: 'DT_FLOAT', shape: [2, 3], values: [0.5, -1, 2.25, 3e10, -0, 1e-30] },

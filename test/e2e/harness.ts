@@ -1,0 +1,42 @@
+// The end-to-end set-up both browser tests share: the renderer bundle built into a temp dir,
+// `tfaudit serve` in-process over the real AuditService, and Debian's Chromium.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { chromium, type Browser } from 'playwright-core';
+import { startServer } from '../../main/web/server.ts';
+import { createAuditBackend, type AuditBackend } from '../../main/web/backend.ts';
+import { buildRenderer } from '../../scripts/build.mjs';
+import { REPO_ROOT, tempDir } from '../helpers/corpus.ts';
+
+export const CHROMIUM = process.env.TFAUDIT_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'e2e');
+export const skipWithoutChromium: string | false = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (set TFAUDIT_CHROMIUM)`;
+
+export interface Workbench {
+  backend: AuditBackend;
+  server: Awaited<ReturnType<typeof startServer>>;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+export async function startWorkbench(): Promise<Workbench> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const rendererDir = await buildRenderer(join(tempDir('tfaudit-e2e-'), 'renderer'));
+  const backend = await createAuditBackend({ isolation: 'auto' });
+  const server = await startServer({ backend, rendererDir });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update'],
+  });
+  return {
+    backend,
+    server,
+    browser,
+    async close() {
+      await browser.close();
+      await server.close();
+      await backend.dispose();
+    },
+  };
+}
