@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InvalidArgumentError, type Command } from 'commander';
-import { createAuditBackend } from '../web/backend.ts';
+import { createAuditBackend } from '../service/backend.ts';
 import { startServer } from '../web/server.ts';
 import { DEFAULT_UPLOAD_LIMITS } from '../web/upload.ts';
 

@@ -20,8 +20,8 @@ import {
   type SandboxStopRequest,
   type VulnReportRequest,
 } from '../../shared/api.ts';
-import type { AuditBackend } from '../web/backend.ts';
-import { expandCheckpointFolders } from '../web/upload.ts';
+import type { AuditBackend } from '../service/backend.ts';
+import { expandCheckpointFolders } from '../service/checkpoint-paths.ts';
 import { isTrustedSender, type Electron } from './security.ts';
 
 /** What main needs beyond the service: dialogs, the window, the recent list. */

@@ -4,7 +4,7 @@
 import * as electron from 'electron';
 import { join } from 'node:path';
 import { CHANNELS, type MenuCommand, type MenuCommandMessage } from '../../shared/api.ts';
-import { createAuditBackend, type AuditBackend } from '../web/backend.ts';
+import { createAuditBackend, type AuditBackend } from '../service/backend.ts';
 import { appAnalyser } from './analyzer-process.ts';
 import { registerIpcHandlers } from './ipc.ts';
 import { buildMenuTemplate } from './menu.ts';

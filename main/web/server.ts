@@ -2,7 +2,7 @@
 // Every request needs the random access token (query on first load → HttpOnly SameSite=Strict
 // cookie, or `Authorization: Bearer`). Uploads land in a private temp workspace that is
 // deleted on close. Sandbox runs and progress stream to the page as Server-Sent Events.
-import { STATIC_CONTENT_TYPES } from './content-types.ts';
+import { STATIC_CONTENT_TYPES } from '../service/content-types.ts';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
 import { readFileSync, existsSync, statSync } from 'node:fs';
 import { join, resolve, sep, extname } from 'node:path';
@@ -24,8 +24,8 @@ import {
   type SandboxEvent,
   type ProgressEvent,
 } from '../../shared/api.ts';
-import { rendererCsp, scriptHashesOf } from '../electron/security.ts';
-import type { AuditBackend } from './backend.ts';
+import { rendererCsp, scriptHashesOf } from '../service/csp.ts';
+import type { AuditBackend } from '../service/backend.ts';
 import { DEFAULT_UPLOAD_LIMITS, UploadRejected, UploadWorkspace, type UploadLimits } from './upload.ts';
 
 /** The HTTP host's CSP: the renderer's, plus what only a header can carry (frame-ancestors). */

@@ -4,7 +4,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer } from '../../main/web/server.ts';
-import { createAuditBackend, type AuditBackend } from '../../main/web/backend.ts';
+import { createAuditBackend, type AuditBackend } from '../../main/service/backend.ts';
 import { buildRenderer } from '../../scripts/build.mjs';
 import { REPO_ROOT, tempDir } from '../helpers/corpus.ts';
 

@@ -9,7 +9,6 @@ import {
   APP_ENTRY_URL,
   APP_SCHEME,
   appProtocolHandler,
-  electronCsp,
   hardenSession,
   hardenWebContents,
   installAppProtocol,
@@ -17,9 +16,8 @@ import {
   isAppUrl,
   isTrustedSender,
   registerPrivilegedScheme,
-  rendererCsp,
-  scriptHashesOf,
 } from '../../../main/electron/security.ts';
+import { electronCsp, rendererCsp, scriptHashesOf } from '../../../main/service/csp.ts';
 import { createMainWindow } from '../../../main/electron/window.ts';
 import { tempDir } from '../../helpers/corpus.ts';
 import { FakeSession, FakeWebContents, fakeElectron, fakeEvent } from './fake-electron.ts';

@@ -1,6 +1,6 @@
 // A recording AuditBackend for wiring tests of the hosts (what reaches the service, with which
 // arguments). The e2e test uses the real AuditService.
-import type { AuditBackend } from '../../../main/web/backend.ts';
+import type { AuditBackend } from '../../../main/service/backend.ts';
 import type { AuditView, ProgressEvent, SandboxEvent } from '../../../shared/api.ts';
 import { p1View } from '../../renderer/fixtures.ts';
 

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startServer, TOKEN_COOKIE, type RunningServer } from '../../../main/web/server.ts';
-import { rendererCsp, scriptHashesOf } from '../../../main/electron/security.ts';
+import { rendererCsp, scriptHashesOf } from '../../../main/service/csp.ts';
 import { buildRenderer } from '../../../scripts/build.mjs';
 import { CHANNELS } from '../../../shared/api.ts';
 import { tempDir } from '../../helpers/corpus.ts';

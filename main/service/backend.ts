@@ -32,6 +32,6 @@ export interface BackendOptions {
 
 /** The real service (parsing and analysis in a worker process). Loaded lazily: it is heavy. */
 export async function createAuditBackend(options: BackendOptions = {}): Promise<AuditBackend> {
-  const { AuditService } = await import('../service/audit-service.ts');
+  const { AuditService } = await import('./audit-service.ts');
   return new AuditService(options);
 }
