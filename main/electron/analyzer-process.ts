@@ -42,6 +42,8 @@ export function utilityProcessAnalyser(electron: Pick<Electron, 'utilityProcess'
         if (message?.type === 'progress') onProgress?.({ stage: message.stage, message: message.message, fraction: message.fraction ?? null });
         else if (message?.type === 'result') finish(() => resolve(message.result as AnalyseResult));
         else if (message?.type === 'error') finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
+        // The worker does not exit by itself once it has answered (see main/worker/analyzer.ts).
+        if (settled) child.kill();
       });
       child.on('exit', (code: number) => {
         finish(() => reject(new ApiFailure('worker-crashed', `analyzer process exited with code ${code} while reading ${request.model} (memory cap ${options.memoryMb} MB)`)));

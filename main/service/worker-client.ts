@@ -102,7 +102,6 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
   return new Promise((resolvePromise, reject) => {
     const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.codeRoot ?? REPO_ROOT, detached: false });
     let settled = false;
-    let buffered = '';
     let stderr = '';
     const finish = (fn: () => void) => {
       if (settled) return;
@@ -114,18 +113,19 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
       child.kill('SIGKILL');
       finish(() => reject(new ApiFailure('timeout', `analysis of ${request.model} took longer than ${Math.round(options.timeoutMs / 1000)} s and was stopped`)));
     }, options.timeoutMs);
-    child.stdout.setEncoding('utf8');
-    child.stdout.on('data', (chunk: string) => {
-      buffered += chunk;
-      let newline: number;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (!line.startsWith(PROTOCOL_PREFIX)) continue;
-        const message = JSON.parse(line.slice(PROTOCOL_PREFIX.length)) as WorkerMessage;
-        if (message.type === 'progress') options.onProgress?.(message);
-        else if (message.type === 'result') finish(() => resolvePromise(message.result));
-        else finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
+    const lines = new ProtocolLineReader((line) => {
+      if (!line.startsWith(PROTOCOL_PREFIX)) return;
+      const message = JSON.parse(line.slice(PROTOCOL_PREFIX.length)) as WorkerMessage;
+      if (message.type === 'progress') options.onProgress?.(message);
+      else if (message.type === 'result') finish(() => resolvePromise(message.result));
+      else finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
+    });
+    child.stdout.on('data', (chunk: Buffer) => {
+      try {
+        lines.push(chunk);
+      } catch (error) {
+        child.kill('SIGKILL');
+        finish(() => reject(new ApiFailure('worker-crashed', `analyzer worker sent an unreadable answer for ${request.model}: ${(error as Error).message}`)));
       }
     });
     child.stderr.setEncoding('utf8');
@@ -144,3 +144,26 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
   });
 }
 
+
+/**
+ * Splits a byte stream into lines without rescanning what it already holds: only each new chunk
+ * is searched for a newline, so a line of tens of megabytes costs linear time.
+ */
+export class ProtocolLineReader {
+  private pending: Buffer[] = [];
+
+  constructor(private readonly onLine: (line: string) => void) {}
+
+  push(chunk: Buffer): void {
+    let start = 0;
+    let newline: number;
+    while ((newline = chunk.indexOf(10, start)) >= 0) {
+      this.pending.push(chunk.subarray(start, newline));
+      const line = Buffer.concat(this.pending).toString('utf8');
+      this.pending = [];
+      this.onLine(line);
+      start = newline + 1;
+    }
+    if (start < chunk.length) this.pending.push(chunk.subarray(start));
+  }
+}

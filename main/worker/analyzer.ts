@@ -1,13 +1,14 @@
 // Entry point of the analyzer worker process: parses and analyses untrusted models away from
 // the Electron main process / CLI / web host. One request per process: the parent sends an
-// AnalyseRequest, the worker answers once and exits, so a hostile model can at worst kill
-// this process (the parent then reports `worker-crashed`).
+// AnalyseRequest and the worker answers once, so a hostile model can at worst kill this
+// process (the parent then reports `worker-crashed`).
 //
-// Transports: Electron utilityProcess (process.parentPort messages) or, under the CLI and the
-// web host, a plain child process: the request as JSON on stdin, answers as lines on stdout
-// prefixed with PROTOCOL_PREFIX (anything else a library prints is ignored by the parent).
+// Transports: Electron utilityProcess (process.parentPort messages; the parent kills the worker
+// once answered) or, under the CLI and the web host, a plain child process over stdio
+// (stdio-transport.ts: the worker exits once its answer, possibly tens of MB, is flushed).
 import { analyse, errorInfo, inspect, type AnalyseRequest } from './analyse.ts';
-import { PROTOCOL_PREFIX, type WorkerMessage } from './protocol.ts';
+import type { WorkerMessage } from './protocol.ts';
+import { serveOverStdio } from './stdio-transport.ts';
 import { setProgressReporter } from '../formats/progress.ts';
 
 interface ParentPort {
@@ -26,28 +27,13 @@ async function handle(request: AnalyseRequest, send: (message: WorkerMessage) =>
   }
 }
 
-function runOverStdio(): void {
-  const chunks: Buffer[] = [];
-  process.stdin.on('data', (chunk: Buffer) => chunks.push(chunk));
-  process.stdin.on('end', () => {
-    let request: AnalyseRequest;
-    try {
-      request = JSON.parse(Buffer.concat(chunks).toString('utf8')) as AnalyseRequest;
-    } catch (error) {
-      process.stdout.write(`${PROTOCOL_PREFIX}${JSON.stringify({ type: 'error', error: { file: '', message: `bad request: ${String(error)}` } })}\n`);
-      return;
-    }
-    void handle(request, (message) => {
-      process.stdout.write(`${PROTOCOL_PREFIX}${JSON.stringify(message)}\n`);
-    }).then(() => process.exit(0));
-  });
-}
-
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;
 if (parentPort) {
+  // The parent kills this process once it has the answer: exiting here could drop a message
+  // that postMessage has queued but not yet delivered.
   parentPort.on('message', (event) => {
-    void handle(event.data as AnalyseRequest, (message) => parentPort.postMessage(message)).then(() => process.exit(0));
+    void handle(event.data as AnalyseRequest, (message) => parentPort.postMessage(message));
   });
 } else {
-  runOverStdio();
+  serveOverStdio<AnalyseRequest>(handle);
 }
