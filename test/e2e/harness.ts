@@ -1,6 +1,7 @@
 // The end-to-end set-up both browser tests share: the renderer bundle built into a temp dir,
 // `tfaudit serve` in-process over the real AuditService, and Debian's Chromium.
-import { existsSync, mkdirSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
+import { skipWithout } from '../helpers/toolchain.ts';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { startServer } from '../../main/web/server.ts';
@@ -10,7 +11,7 @@ import { REPO_ROOT, tempDir } from '../helpers/corpus.ts';
 
 export const CHROMIUM = process.env.TFAUDIT_CHROMIUM ?? '/usr/bin/chromium';
 export const SCREENSHOTS = join(REPO_ROOT, 'test-output', 'e2e');
-export const skipWithoutChromium: string | false = existsSync(CHROMIUM) ? false : `no Chromium at ${CHROMIUM} (set TFAUDIT_CHROMIUM)`;
+export const skipWithoutChromium: string | false = skipWithout('chromium');
 
 export interface Workbench {
   backend: AuditBackend;

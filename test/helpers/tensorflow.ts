@@ -6,4 +6,4 @@ export const TF_PYTHON = process.env.TFAUDIT_TF_PYTHON ?? '/opt/tfvenv/bin/pytho
 
 export const skipWithoutTf: string | false = existsSync(TF_PYTHON)
   ? false
-  : `TensorFlow not installed (${TF_PYTHON} missing; set TFAUDIT_TF_PYTHON or create /opt/tfvenv with tensorflow-cpu)`;
+  : `TensorFlow 2.21 virtualenv missing: ${TF_PYTHON} missing (set TFAUDIT_TF_PYTHON) — install: python3 -m venv /opt/tfvenv && /opt/tfvenv/bin/pip install --index-url file:///opt/pypi/simple tensorflow-cpu==2.21.0 (npm run doctor lists every tool)`;

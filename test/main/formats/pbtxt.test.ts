@@ -4,8 +4,9 @@
 // over protoc-compiled copies of the same schema) is an independent oracle, and each syntax
 // feature and malformed input is checked on its own.
 import { test } from 'node:test';
+import { skipWithout } from '../../helpers/toolchain.ts';
 import assert from 'node:assert/strict';
-import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import protobuf from 'protobufjs';
@@ -255,14 +256,7 @@ test('unknown fields may be skipped on request', () => {
 // Independent oracle: Python's text_format over protoc-compiled copies of the same schemas.
 
 const PYTHON = '/usr/bin/python3';
-function pythonOracleAvailable(): string | false {
-  if (!existsSync(PYTHON)) return `${PYTHON} not present`;
-  const probe = spawnSync(PYTHON, ['-c', 'import google.protobuf.text_format'], { encoding: 'utf8' });
-  if (probe.status !== 0) return 'python3-protobuf not installed';
-  if (spawnSync('protoc', ['--version']).status !== 0) return 'protoc not installed';
-  return false;
-}
-const oracleSkip = pythonOracleAvailable();
+const oracleSkip = skipWithout('protoc', 'python3-protobuf');
 
 const ORACLE_SCRIPT = `
 import sys, importlib

@@ -4,6 +4,7 @@
 // - The reflection path (Type.decode + toMetaGraphIR) and the fast wire decoder give the same
 //   IR on every SavedModel / MetaGraphDef / GraphDef in ../shared/corpus/real.
 import { test } from 'node:test';
+import { skipWithout } from '../../helpers/toolchain.ts';
 import assert from 'node:assert/strict';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -197,9 +198,7 @@ test('invalid UTF-8 in string fields and map keys decodes loosely on the reflect
 
 const PROTOC = '/usr/bin/protoc';
 const SYSTEM_PYTHON = '/usr/bin/python3';
-const skipWithoutProtoc = existsSync(PROTOC) && existsSync(SYSTEM_PYTHON) && spawnSync(SYSTEM_PYTHON, ['-c', 'import google.protobuf']).status === 0
-  ? skipWithoutCorpus
-  : 'protoc and python3-protobuf are needed to print text-format protos';
+const skipWithoutProtoc = skipWithoutCorpus || skipWithout('protoc', 'python3-protobuf');
 
 test('text format printed by protobuf (python3-protobuf) reads back to the same IR as the binary', { skip: skipWithoutProtoc }, async () => {
   const { tempDir } = await import('../../helpers/corpus.ts');

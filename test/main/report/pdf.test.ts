@@ -2,6 +2,7 @@
 // synthetic P1-shaped audit (If on variable `mode` → WriteFile), a 500-finding report, and
 // byte-identical output once generatedAt is pinned. Rendered files go to test-output/.
 import { test } from 'node:test';
+import { skipWithout } from '../../helpers/toolchain.ts';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -23,11 +24,8 @@ import {
 
 const OUT = join(REPO_ROOT, 'test-output', 'report');
 
-function has(cmd: string): boolean {
-  return spawnSync('sh', ['-c', `command -v ${cmd}`]).status === 0;
-}
-const skipPoppler = has('pdftotext') && has('pdftoppm') && has('pdfinfo') ? false : 'poppler-utils (pdftotext, pdftoppm, pdfinfo) not installed';
-const skipImages = skipPoppler || (has('convert') ? false : 'ImageMagick convert not installed');
+const skipPoppler = skipWithout('poppler');
+const skipImages = skipWithout('poppler', 'imagemagick');
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
