@@ -1,6 +1,6 @@
 // The cluster and CI recipes for registry audits: deploy/kubernetes/scan-job.yaml (an Indexed
 // Job, one shard per pod, then a merge), deploy/ci/github-actions-registry-scan.yml (a matrix of
-// shards) and the Dockerfile. YAML is parsed with python3's PyYAML (Debian: python3-yaml); the
+// shards) and the Dockerfile. YAML is parsed with Debian's python3 and PyYAML (Debian: python3-yaml); the
 // pods' shell scripts are run with a stand-in `tfaudit` that records its arguments, so the shard
 // arithmetic is checked as the pods would compute it.
 import { test } from 'node:test';
@@ -10,13 +10,13 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { REPO_ROOT } from '../helpers/corpus.ts';
+import { skipWithout } from '../helpers/toolchain.ts';
 
-const pyyaml = spawnSync('python3', ['-c', 'import yaml'], { encoding: 'utf8' });
-const skipWithoutYaml = pyyaml.status === 0 ? false : 'python3 with PyYAML (Debian package python3-yaml) is not installed';
+const skipWithoutYaml = skipWithout('python3-yaml');
 
 function parseYamlDocuments(file: string): any[] {
   const script = 'import sys, json, yaml; print(json.dumps(list(yaml.safe_load_all(open(sys.argv[1])))))';
-  const run = spawnSync('python3', ['-c', script, file], { encoding: 'utf8' });
+  const run = spawnSync('/usr/bin/python3', ['-c', script, file], { encoding: 'utf8' });
   assert.equal(run.status, 0, run.stderr);
   return JSON.parse(run.stdout);
 }
