@@ -50,7 +50,7 @@ async function emitReports(entries: RegistryEntry[], opts: Pick<RegistryScanOpts
   else if (opts.format === 'jsonl' && !jsonlWritten) write(entries.map((e) => JSON.stringify(e)).join('\n'), opts.output);
   const summary = renderRegistryText(entries, { ...reportOptions, color: opts.format === 'text' && !opts.output && process.stdout.isTTY === true });
   if (opts.format === 'text') write(summary, opts.output);
-  else if (opts.output || jsonlWritten) process.stderr.write(summary);
+  else process.stderr.write(summary); // the document (or the lines) own standard output
   if (opts.pdf) writeFileSync(opts.pdf, await renderRegistryPdf(entries, { ...reportOptions, auditor: opts.auditor ?? null, generatedAt: reportDate() }));
 }
 
@@ -61,15 +61,16 @@ export async function scanRegistryCommand(dir: string, opts: RegistryScanOpts, w
   if (opts.resume && opts.format !== 'jsonl') throw new ApiFailure('bad-request', '--resume continues a --format jsonl run');
   const shard = opts.shard ? parseShard(opts.shard) : null;
   const output = opts.resume ?? opts.output;
-  const streamJsonl = opts.format === 'jsonl' && output !== undefined;
+  // JSONL lines go out as each model finishes: to the file, or to standard output
+  const streamJsonl = opts.format === 'jsonl';
 
   const previous = opts.resume && existsSync(opts.resume) ? readRegistryJsonl(opts.resume, true) : [];
   let fd: number | null = null;
-  if (streamJsonl) {
-    fd = openSync(output!, opts.resume ? 'a+' : 'w');
-    if (opts.resume) ftruncateSync(fd, completeLinesLength(output!)); // drop a line cut short by the interruption
+  if (streamJsonl && output !== undefined) {
+    fd = openSync(output, opts.resume ? 'a+' : 'w');
+    if (opts.resume) ftruncateSync(fd, completeLinesLength(output)); // drop a line cut short by the interruption
   }
-  const full = opts.format === 'json' || opts.format === 'sarif' || (opts.format === 'jsonl' && !streamJsonl);
+  const full = opts.format === 'json' || opts.format === 'sarif';
   const entries: RegistryEntry[] = previous.map((e) => keep(e, full, opts.failOn));
   const bar = new ProgressBar(process.stderr);
   try {
@@ -91,7 +92,7 @@ export async function scanRegistryCommand(dir: string, opts: RegistryScanOpts, w
       },
       onEntry: (entry) => {
         if (fd !== null) writeSync(fd, `${JSON.stringify(entry)}\n`);
-        else if (opts.format === 'jsonl' && !full) process.stdout.write(`${JSON.stringify(entry)}\n`);
+        else if (streamJsonl) process.stdout.write(`${JSON.stringify(entry)}\n`);
         entries.push(keep(entry, full, opts.failOn));
         bar.tick(entry.path);
       },
