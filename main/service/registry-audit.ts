@@ -77,7 +77,7 @@ export async function runRegistryAudit(options: RegistryAuditOptions): Promise<R
     await scanRegistry({
       root,
       models: todo,
-      analyse: options.analyse ?? ((request) => pool!.run(request)),
+      analyse: options.analyse ?? ((request, onStart) => pool!.run(request, onStart)),
       // a few more in flight than workers, so hashing the next models overlaps the analyses
       concurrency: jobs + 2,
       policy: options.policy ? resolve(options.policy) : null,

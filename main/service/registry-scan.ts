@@ -133,8 +133,8 @@ export function entryFromFailure(root: string, model: DiscoveredModel, hashed: H
 export interface RegistryScanOptions {
   root: string;
   models: DiscoveredModel[];
-  /** Runs one analysis (the worker pool in production). */
-  analyse: (request: AnalyseRequest) => Promise<AnalyseResult>;
+  /** Runs one analysis (the worker pool in production); `onStart` when a worker takes it. */
+  analyse: (request: AnalyseRequest, onStart?: () => void) => Promise<AnalyseResult>;
   /** Models in flight at once (hashing, waiting for or in a worker). */
   concurrency: number;
   policy?: string | null;
@@ -148,11 +148,15 @@ export function policyDigest(policy: string | null | undefined): string | null {
 }
 
 async function scanOne(options: RegistryScanOptions, model: DiscoveredModel, policySha256: string | null): Promise<RegistryEntry> {
-  const started = performance.now();
-  const seconds = () => Math.round(performance.now() - started) / 1000;
+  // The model's own time: hashing plus its analysis, not the wait for a free worker.
+  let started = performance.now();
+  let hashingMs = 0;
+  const seconds = () => Math.round(hashingMs + performance.now() - started) / 1000;
   let hashed: HashedModel | null = null;
   try {
     hashed = await hashModel(options.root, model);
+    hashingMs = performance.now() - started;
+    started = performance.now();
   } catch (error) {
     return entryFromFailure(options.root, model, null, new ApiFailure('unreadable-model', `${model.path}: cannot read (${(error as Error).message})`), seconds());
   }
@@ -160,7 +164,9 @@ async function scanOne(options: RegistryScanOptions, model: DiscoveredModel, pol
   const cached = key ? options.cache!.get(key) : null;
   if (cached) return { ...cached, path: model.relativePath, seconds: seconds(), cached: true };
   try {
-    const result = await options.analyse({ model: model.path, checkpoints: model.checkpoints, policy: options.policy ?? null });
+    const result = await options.analyse({ model: model.path, checkpoints: model.checkpoints, policy: options.policy ?? null }, () => {
+      started = performance.now();
+    });
     const entry = entryFromResult(options.root, model, hashed, result, seconds());
     if (key) options.cache!.put(key, entry);
     return entry;

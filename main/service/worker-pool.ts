@@ -40,6 +40,8 @@ export interface PoolStats {
 
 interface Job {
   request: AnalyseRequest;
+  /** Called when a worker takes the job (queue time is not the model's time). */
+  onStart?: () => void;
   resolve: (result: AnalyseResult) => void;
   reject: (error: ApiFailure) => void;
 }
@@ -128,6 +130,7 @@ class PoolWorker {
     }, this.pool.options.timeoutMs);
     this.current = { job, timer };
     this.ready = false;
+    job.onStart?.();
     const request: AnalyseRequest = { ...job.request, isolation: { isolated: this.launch.isolated, description: this.launch.description } };
     this.child.stdin.write(`${JSON.stringify(request)}\n`);
   }
@@ -195,10 +198,10 @@ export class WorkerPool {
     return { isolated: this.launch.isolated, description: this.launch.description };
   }
 
-  run(request: AnalyseRequest): Promise<AnalyseResult> {
+  run(request: AnalyseRequest, onStart?: () => void): Promise<AnalyseResult> {
     if (this.closed) return Promise.reject(new ApiFailure('internal', 'worker pool is closed'));
     return new Promise((resolvePromise, reject) => {
-      this.queue.push({ request, resolve: resolvePromise, reject });
+      this.queue.push({ request, onStart, resolve: resolvePromise, reject });
       this.dispatch();
     });
   }
