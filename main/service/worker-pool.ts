@@ -28,6 +28,10 @@ export interface PoolOptions extends WorkerOptions {
 }
 
 export const DEFAULT_RECYCLE = { recycleAfter: 50, recycleRssMb: 1536 };
+/** A worker that has not said `ready` by then is not going to. */
+const STARTUP_LIMIT_MS = 60_000;
+/** Workers in a row that die before their first `ready`: the pool gives up instead of respawning forever. */
+const MAX_START_FAILURES = 3;
 
 export interface PoolStats {
   started: number;
@@ -86,7 +90,10 @@ class PoolWorker {
   served = 0;
   rssBytes = 0;
   ready = false;
+  /** Said `ready` at least once: a worker that dies before that could not start at all. */
+  started = false;
   current: { job: Job; timer: NodeJS.Timeout } | null = null;
+  private readonly startTimer: NodeJS.Timeout;
   dead = false;
   retiring = false;
   private stderr = '';
@@ -97,6 +104,8 @@ class PoolWorker {
     cwd: string,
   ) {
     this.child = spawn(launch.argv[0]!, launch.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd });
+    const startSeconds = Math.ceil(Math.min(pool.options.timeoutMs, STARTUP_LIMIT_MS) / 1000);
+    this.startTimer = setTimeout(() => this.fail('worker-crashed', `analyzer worker did not start within ${startSeconds} s`), startSeconds * 1000);
     const lines = new ProtocolLineReader((line) => {
       if (!line.startsWith(PROTOCOL_PREFIX)) return;
       this.onMessage(JSON.parse(line.slice(PROTOCOL_PREFIX.length)) as WorkerMessage);
@@ -139,6 +148,8 @@ class PoolWorker {
     if (message.type === 'ready') {
       this.rssBytes = message.rssBytes;
       this.ready = true;
+      this.started = true;
+      clearTimeout(this.startTimer);
       this.pool.workerReady(this);
       return;
     }
@@ -159,6 +170,7 @@ class PoolWorker {
   fail(code: 'worker-crashed' | 'timeout', message: string): void {
     if (this.dead) return;
     this.dead = true;
+    clearTimeout(this.startTimer);
     const current = this.current;
     this.current = null;
     if (current) {
@@ -166,7 +178,7 @@ class PoolWorker {
       current.job.reject(new ApiFailure(code, code === 'timeout' ? message : `${message} while reading ${current.job.request.model}`));
     }
     if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGKILL');
-    this.pool.workerGone(this, current !== null || !this.retiring);
+    this.pool.workerGone(this, current !== null || !this.retiring, this.started ? null : message);
   }
 
   /** Lets the worker finish and exit on its own (stdin closed); killed if it lingers. */
@@ -184,6 +196,9 @@ export class WorkerPool {
   private readonly workers = new Set<PoolWorker>();
   private readonly queue: Job[] = [];
   private closed = false;
+  private startFailures = 0;
+  /** Why workers cannot start here (set after MAX_START_FAILURES in a row): every job fails with it. */
+  private broken: string | null = null;
   readonly stats: PoolStats = { started: 0, recycled: 0, failed: 0, peakWorkerRssBytes: 0 };
   private launch: ServeLaunch | null = null;
   private readonly exited: Promise<void>[] = [];
@@ -200,6 +215,7 @@ export class WorkerPool {
 
   run(request: AnalyseRequest, onStart?: () => void): Promise<AnalyseResult> {
     if (this.closed) return Promise.reject(new ApiFailure('internal', 'worker pool is closed'));
+    if (this.broken) return Promise.reject(new ApiFailure('worker-crashed', this.broken));
     return new Promise((resolvePromise, reject) => {
       this.queue.push({ request, onStart, resolve: resolvePromise, reject });
       this.dispatch();
@@ -218,6 +234,7 @@ export class WorkerPool {
   }
 
   workerReady(worker: PoolWorker): void {
+    this.startFailures = 0;
     this.stats.peakWorkerRssBytes = Math.max(this.stats.peakWorkerRssBytes, worker.rssBytes);
     const o = this.options;
     if (worker.served >= o.recycleAfter || worker.rssBytes > o.recycleRssMb * 1024 * 1024) {
@@ -228,13 +245,17 @@ export class WorkerPool {
     this.dispatch();
   }
 
-  workerGone(worker: PoolWorker, failed: boolean): void {
+  workerGone(worker: PoolWorker, failed: boolean, startFailure: string | null): void {
     if (this.workers.delete(worker) && failed && !this.closed) this.stats.failed++;
+    if (startFailure !== null && !this.closed && ++this.startFailures >= MAX_START_FAILURES) {
+      this.broken = `analyzer workers cannot start (${this.startFailures} attempts): ${startFailure}`;
+      for (const job of this.queue.splice(0)) job.reject(new ApiFailure('worker-crashed', this.broken));
+    }
     this.dispatch();
   }
 
   private dispatch(): void {
-    if (this.closed) return;
+    if (this.closed || this.broken) return;
     for (const w of this.workers) {
       if (this.queue.length === 0) return;
       if (w.ready && !w.current && !w.dead && !w.retiring) w.assign(this.queue.shift()!);

@@ -72,6 +72,19 @@ test('a model past the time limit is a timeout error; the others in the batch fi
   assert.equal(fixtureProcesses().length, before, fixtureProcesses().join('\n'));
 });
 
+test('workers that cannot start fail every model with the reason instead of respawning forever', async () => {
+  const pool = fixturePool({ entry: join(REPO_ROOT, 'test', 'fixtures', 'worker', 'broken-worker.mjs') });
+  try {
+    const outcomes = await Promise.allSettled(['a', 'b', 'c', 'd', 'e'].map((model) => pool.run({ model, checkpoints: [] })));
+    assert.ok(outcomes.every((o) => o.status === 'rejected'));
+    for (const o of outcomes) assert.match(String((o as PromiseRejectedResult).reason.message), /Cannot find package 'tsx'/);
+    assert.ok(pool.stats.started <= 4, `${pool.stats.started} workers started`);
+    await assert.rejects(pool.run({ model: 'f', checkpoints: [] }), /analyzer workers cannot start/);
+  } finally {
+    await pool.close();
+  }
+});
+
 test('workers are recycled after N models and when their memory passes the threshold', async () => {
   const pool = fixturePool({ size: 1, recycleAfter: 3 });
   try {
