@@ -164,3 +164,14 @@ test('--resume continues an interrupted run; --cache skips unchanged models and 
 function readLinesOf(text: string): RegistryEntry[] {
   return text.trim().split('\n').map((l) => JSON.parse(l) as RegistryEntry);
 }
+
+test('on a terminal the run draws a progress line (done/total, models per second, ETA), then the table', { skip: skipWithoutCorpus || (spawnSync('script', ['--version']).status !== 0 && 'util-linux script is not installed') }, () => {
+  const root = mkdtempSync(join(tmpdir(), 'tfaudit-tty-'));
+  cpSync(real('rust_addition_graphdef', 'model.pb'), join(root, 'a.pb'));
+  cpSync(real('rust_multiplication_graphdef', 'multiplication.pb'), join(root, 'b.pb'));
+  const command = [process.execPath, BIN, 'scan', root, '--recursive', '--jobs', '1'].map((a) => `'${a}'`).join(' ');
+  const run = spawnSync('script', ['-qec', command, '/dev/null'], { encoding: 'utf8', cwd: REPO_ROOT, timeout: 120_000 });
+  assert.equal(run.status, 0, run.stdout);
+  assert.match(run.stdout, /\[[#.]+\] 2\/2 +[\d.]+ models\/s +ETA 00:00/);
+  assert.match(run.stdout, /VERDICT\s+WORST/);
+});
