@@ -4,7 +4,7 @@
 // `.tflite`, and the checkpoints that belong to each. A file inside a model is never listed as
 // a model of its own. Symbolic links are not followed: a hostile tree cannot point the audit
 // (or the sandbox mount) outside the folder the auditor named.
-import { openSync, readSync, closeSync, lstatSync, readdirSync, type Dirent } from 'node:fs';
+import { openSync, readSync, closeSync, readdirSync, statSync, type Dirent } from 'node:fs';
 import { basename, join, relative, sep } from 'node:path';
 import type { RegistryModelFormat } from '../../shared/registry.ts';
 import { ApiFailure } from './errors.ts';
@@ -226,7 +226,7 @@ function checkpointPrefixes(files: string[]): Map<string, string[]> {
 export function discoverModels(root: string, limits: DiscoveryLimits = DEFAULT_DISCOVERY_LIMITS): Discovery {
   let info;
   try {
-    info = lstatSync(root);
+    info = statSync(root); // the folder the auditor named may be a link; links inside it are not followed
   } catch {
     throw new ApiFailure('unreadable-model', `${root}: no such file or directory`);
   }

@@ -60,6 +60,10 @@ test('discovery lists every model once, with the checkpoints that belong to it',
   assert.ok(byPath['tf1/export.meta']!.files.includes(join(root, 'tf1', 'export.index')));
   assert.deepEqual(skipped.map((s) => s.path), [join(root, 'escape')]);
   assert.match(skipped[0]!.reason, /symbolic link/);
+  // the root the auditor names may itself be a link (a mount point alias)
+  const alias = join(mkdtempSync(join(tmpdir(), 'tfaudit-alias-')), 'models');
+  symlinkSync(root, alias);
+  assert.equal(discoverModels(alias).models.length, models.length);
 });
 
 test('a folder that is itself one SavedModel is one model named "."', { skip: skipWithoutCorpus }, () => {
