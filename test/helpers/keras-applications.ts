@@ -5,7 +5,7 @@
 // share it, so the minutes of exporting are paid once per machine and generator version.
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, readdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { REPO_ROOT } from './corpus.ts';
@@ -81,13 +81,13 @@ function readManifest(dir: string, generated: boolean): KerasExports {
   return { dir, tensorflow: manifest.tensorflow, keras: manifest.keras, models, generated };
 }
 
-/** A `<key>.partial-<pid>` folder that a running export is still writing. */
-function partialOfLiveProcess(name: string): boolean {
-  const match = /\.partial-(\d+)$/.exec(name);
-  if (!match) return false;
+/** A `<key>.partial-<pid>` folder or `<key>.lock` that a running process still holds. */
+function heldByLiveProcess(base: string, name: string): boolean {
+  const partial = /\.partial-(\d+)$/.exec(name);
+  if (partial) return processAlive(Number(partial[1]));
+  if (!name.endsWith('.lock')) return false;
   try {
-    process.kill(Number(match[1]), 0);
-    return true;
+    return processAlive(Number(readFileSync(join(base, name), 'utf8').trim()));
   } catch {
     return false;
   }
@@ -104,6 +104,48 @@ export function ensureKerasExports(python: string = TF_PYTHON, root: string = ca
   const dir = join(base, key);
   if (existsSync(join(dir, 'manifest.json'))) return readManifest(dir, false);
   mkdirSync(base, { recursive: true });
+  // test files run two at a time: the second to ask waits for the first's export, not a rerun
+  const lock = join(base, `${key}.lock`);
+  while (!takeLock(lock)) {
+    if (existsSync(join(dir, 'manifest.json'))) return readManifest(dir, false);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1000);
+  }
+  try {
+    if (existsSync(join(dir, 'manifest.json'))) return readManifest(dir, false);
+    return exportInto(python, base, key, dir);
+  } finally {
+    rmSync(lock, { force: true });
+  }
+}
+
+/** Creates the lock file holding our pid; a lock whose process is gone is taken over. */
+function takeLock(lock: string): boolean {
+  try {
+    writeFileSync(lock, String(process.pid), { flag: 'wx' });
+    return true;
+  } catch {
+    let owner = 0;
+    try {
+      owner = Number(readFileSync(lock, 'utf8').trim());
+    } catch {
+      return false; // released meanwhile: try again
+    }
+    // an empty lock is being written by its owner; only a dead owner's lock is removed
+    if (owner > 0 && !processAlive(owner)) rmSync(lock, { force: true });
+    return false;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function exportInto(python: string, base: string, key: string, dir: string): KerasExports {
   const partial = join(base, `${key}.partial-${process.pid}`);
   rmSync(partial, { recursive: true, force: true });
   const run = spawnSync(python, [KERAS_EXPORT_SCRIPT, partial], {
@@ -124,6 +166,6 @@ export function ensureKerasExports(python: string = TF_PYTHON, root: string = ca
     if (!existsSync(join(dir, 'manifest.json'))) throw error;
     return readManifest(dir, false);
   }
-  for (const name of readdirSync(base)) if (name !== key && !partialOfLiveProcess(name)) rmSync(join(base, name), { recursive: true, force: true });
+  for (const name of readdirSync(base)) if (name !== key && name !== `${key}.lock` && !heldByLiveProcess(base, name)) rmSync(join(base, name), { recursive: true, force: true });
   return readManifest(dir, true);
 }
