@@ -187,6 +187,38 @@ test('tfaudit inspect --format json: a summary far larger than the pipe buffer r
   assert.ok(convolutions >= 120, `${convolutions} Conv2D`);
 });
 
+/** `tfaudit` whose reader goes away: at once (`| true`), or after the first chunk (`| head -c`). */
+function tfauditClosedReader(args: string[], when: 'at-once' | 'after-first-chunk'): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [TFAUDIT, ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    if (when === 'at-once') child.stdout.destroy();
+    else {
+      child.stdout.once('data', (chunk: Buffer) => {
+        stdout = chunk.toString('utf8');
+        child.stdout.destroy();
+      });
+    }
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('a reader that closes the pipe early: tfaudit stops quietly with the SIGPIPE status, never 0', { skip: skipWithoutTf }, async () => {
+  const text = exports.models.find((m) => m.name === 'TextLSTM')!;
+  const atOnce = await tfauditClosedReader(['scan', text.path, '--format', 'json'], 'at-once');
+  assert.equal(atOnce.code, 141, atOnce.stderr);
+  assert.equal(atOnce.stderr, '', 'no EPIPE stack trace');
+
+  const densenet = exports.models.find((m) => m.name === 'DenseNet121')!;
+  const early = await tfauditClosedReader(['inspect', densenet.path, '--format', 'json'], 'after-first-chunk');
+  assert.equal(early.code, 141, early.stderr);
+  assert.equal(early.stderr, '', 'no EPIPE stack trace');
+  assert.ok(early.stdout.startsWith('{'), early.stdout.slice(0, 100));
+});
+
 // ------------------------------------------------------------------------------------ web host
 
 interface Reply {
