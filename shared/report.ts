@@ -85,8 +85,7 @@ export function coverageSummary(entry: CheckpointReport): string {
   if (c.extraCount) parts.push(`${c.extraCount} extra key(s) ignored, as expect_partial() does (${c.extra.slice(0, 4).join(', ')}${c.extraCount > 4 ? ', …' : ''})`);
   if (c.refused) parts.push(c.refused);
   if (c.candidates > 1 && c.alternatives.length) parts.push(`${c.candidates} candidate roots; also evaluated at ${c.alternatives.map((a) => a || '(checkpoint root)').join(', ')}`);
-  if (entry.siblings?.length) parts.push(`CheckpointManager folder: ${entry.siblings.map((s) => s.split('/').pop()).join(', ')}`);
-  for (const n of c.notes) if (!n.startsWith('CheckpointManager folder')) parts.push(n);
+  for (const n of c.notes) parts.push(n);
   return parts.join('; ');
 }
 

@@ -195,7 +195,11 @@ function nameBinding(checkpoint: CheckpointIR, variables: ModelVariable[], remap
   const binding = finish(checkpoint, variables, keyMap, 'names', null, 0, [], notes, remaps.length > 0);
   if (keyMap.size < variables.length) {
     const hint = scopeHint(checkpoint, variables.filter((v) => !keyMap.has(v.key)));
-    if (hint) binding.coverage.notes.push(hint);
+    if (hint) {
+      // The model's own names under another scope: the same model, saved by a renaming Saver.
+      binding.coverage.notes.push(hint);
+      binding.coverage.differentModel = false;
+    }
   }
   return binding;
 }

@@ -133,5 +133,5 @@ test('scan --checkpoint DIR (a CheckpointManager folder) evaluates its latest ck
   assert.equal(tfaudit('scan', model, '--checkpoint-map', 'no-equals-sign').code, 4);
   const text = tfaudit('scan', model, '--checkpoint', manager, '--no-isolation');
   assert.match(text.stdout, /object graph, root \(checkpoint root\): \d+ of \d+ variables matched/);
-  assert.match(text.stdout, /CheckpointManager folder: ckpt-1, ckpt-2/);
+  assert.match(text.stdout, /CheckpointManager folder: ckpt-1, ckpt-2; the latest, ckpt-2, is evaluated/);
 });
