@@ -1,6 +1,7 @@
 // Runner profiles: what runs inside the sandbox. Each resolves its runtime on the host first
 // (mounted read-only inside) and builds the payload argv; a missing runtime is a message.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { realpathSync, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseShellWords } from 'shell-quote';
@@ -152,14 +153,25 @@ export const TF_RUNNER_SCRIPT = String.raw`
 import json, os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 cfg = json.loads(sys.argv[1])
+NONCE = cfg.get("nonce") or ""
 
 def emit(event, **fields):
     fields["tfaudit"] = event
+    fields["nonce"] = NONCE
     print(json.dumps(fields, default=str), flush=True)
 
+def phase(name):
+    # a stat the tracer sees: every later system call belongs to this phase
+    try:
+        os.stat("%s/%s/%s" % (cfg.get("phaseDir", "/.tfaudit-runner/phase"), NONCE, name))
+    except OSError:
+        pass
+
 def fail(stage, error, code):
-    emit("error", stage=stage, message="%s: %s" % (type(error).__name__, error))
+    emit("error", stage=stage, exception=type(error).__name__, message="%s: %s" % (type(error).__name__, error))
     sys.exit(code)
+
+phase("loading")
 
 try:
     import tensorflow as tf
@@ -175,6 +187,7 @@ except Exception as first:
     except Exception:
         fail("load", first, 4)
 signatures = sorted(getattr(loaded, "signatures", {}).keys())
+phase("loaded")
 emit("loaded", signatures=signatures)
 
 def summarize(value, limit=32):
@@ -264,6 +277,7 @@ if cfg.get("checkpoint"):
             result = name_based(cfg["checkpoint"], reader)
     except Exception as e:
         fail("restore checkpoint", e, 5)
+    phase("restored")
     emit("restored", checkpoint=cfg["checkpoint"], **result)
     if not result["verified"]:
         emit("error", stage="restore checkpoint", message="no checkpoint value could be matched to a model variable")
@@ -283,19 +297,33 @@ def make_input(spec):
         return tf.zeros(shape, tf.bool), shape
     return tf.ones(shape, spec.dtype), shape
 
+def given_input(spec, value):
+    if spec.dtype == tf.string:
+        value = tf.nest.map_structure(lambda v: v.encode("utf-8") if isinstance(v, str) else v, value)
+    tensor = tf.constant(value, dtype=spec.dtype)
+    return tensor, tensor.shape.as_list()
+
 try:
     _, specs = function.structured_input_signature
+    given = cfg.get("inputs") or {}
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise ValueError("inputs %s are not inputs of signature %r (it takes %s)" % (unknown, key, sorted(specs)))
     inputs, shown = {}, {}
     for name, spec in specs.items():
-        inputs[name], shape = make_input(spec)
-        shown[name] = {"dtype": spec.dtype.name, "shape": shape}
+        source = "given" if name in given else "synthesized"
+        inputs[name], shape = given_input(spec, given[name]) if name in given else make_input(spec)
+        shown[name] = {"dtype": spec.dtype.name, "shape": shape, "value": summarize(inputs[name], 16), "source": source}
 except Exception as e:
     fail("inputs", e, 7)
 emit("calling", signature=key, inputs=shown)
+phase("calling")
 try:
     outputs = function(**inputs)
 except Exception as e:
+    phase("raised")
     fail("call", e, 7)
+phase("returned")
 if not isinstance(outputs, dict):
     outputs = {"output_0": outputs}
 emit("outputs", signature=key, outputs={k: summarize(v) for k, v in outputs.items()})
@@ -369,6 +397,17 @@ export async function resolveRuntime(runner: SandboxRunner, command?: string[]):
 export interface PayloadOptions {
   /** The signature's inputs (dtypes/shapes) from the model IR, needed by saved-model-cli. */
   signatureInputs?: Record<string, TensorInfoIR>;
+  /** Input values by name (nested lists, strings), used instead of synthesized ones (tf-python). */
+  inputValues?: Record<string, unknown>;
+  /** The run's nonce for the runner's events and phase markers (default: a fresh one). */
+  nonce?: string;
+}
+
+/** Where runners touch their phase markers: `<dir>/<nonce>/<phase>` (never exists; the stat is traced). */
+export const PHASE_DIR = `${INSIDE.runner}/phase`;
+
+export function phaseMarkerPrefix(nonce: string): string {
+  return `${PHASE_DIR}/${nonce}/`;
 }
 
 export interface Payload {
@@ -379,6 +418,8 @@ export interface Payload {
   /** Generated files the argv refers to under INSIDE.runner. */
   files: { name: string; content: string }[];
   notes: string[];
+  /** Proves a runner event or phase marker came from the runner, not from the model. */
+  nonce: string;
 }
 
 const MODEL_SERVER_BASE = '/srv/tfaudit-model';
@@ -394,16 +435,22 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
   })();
   const model = insideModelPath(policy, modelIsFile);
   const notes: string[] = [];
+  const nonce = options.nonce ?? randomBytes(12).toString('hex');
+  if (options.inputValues && policy.runner !== 'tf-python') notes.push(`given input values are only used by the tf-python runner; ignored by ${policy.runner}`);
   if (policy.checkpoint && policy.runner !== 'tf-python') notes.push(`checkpoint ${policy.checkpoint} is only restored by the tf-python runner; ignored by ${policy.runner}`);
   switch (policy.runner) {
     case 'tf-python': {
-      const config = { model, checkpoint: insideCheckpoint(policy)?.prefix ?? null, signature: policy.signature };
+      const config = {
+        model, checkpoint: insideCheckpoint(policy)?.prefix ?? null, signature: policy.signature, nonce, phaseDir: PHASE_DIR,
+        ...(options.inputValues ? { inputs: options.inputValues } : {}),
+      };
       return {
         argv: [runtime.python!.python, '-I', '-B', `${INSIDE.runner}/${TF_RUNNER_FILE}`, JSON.stringify(config)],
         env: { TF_CPP_MIN_LOG_LEVEL: '2', OMP_NUM_THREADS: '2' },
         binds: [],
         files: [{ name: TF_RUNNER_FILE, content: TF_RUNNER_SCRIPT }],
         notes,
+        nonce,
       };
     }
     case 'saved-model-cli': {
@@ -418,6 +465,7 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
         binds: [],
         files: [],
         notes,
+        nonce,
       };
     }
     case 'model-server':
@@ -428,9 +476,13 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
         binds: [{ source: policy.modelPath, target: `${MODEL_SERVER_BASE}/1` }],
         files: [],
         notes: [...notes, 'tensorflow_model_server serves until the wall-time limit; the run ends by timeout'],
+        nonce,
       };
     case 'custom':
-      return { argv: [runtime.program!, ...(policy.command ?? []).slice(1)], env: {}, binds: [], files: [], notes };
+      // a custom runner may mark its phases and events the same way (TFAUDIT_RUN_NONCE, TFAUDIT_PHASE_DIR)
+      return {
+        argv: [runtime.program!, ...(policy.command ?? []).slice(1)], env: { TFAUDIT_RUN_NONCE: nonce, TFAUDIT_PHASE_DIR: PHASE_DIR }, binds: [], files: [], notes, nonce,
+      };
   }
 }
 
