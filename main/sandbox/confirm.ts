@@ -113,6 +113,12 @@ interface Window {
   phased: boolean;
 }
 
+/** `Class: message` once, even when the message already starts with the class. */
+function raised(error: { exceptionClass: string; message: string }): string {
+  const first = error.message.split('\n')[0]!.slice(0, 300);
+  return first.startsWith(`${error.exceptionClass}:`) ? first : `${error.exceptionClass}: ${first}`;
+}
+
 function runFailure(run: SandboxRunReport): string {
   const p = run.progress;
   if (run.timedOut) return `the run hit the ${run.policy.limits.wallSeconds} s wall-time limit and was killed`;
@@ -140,7 +146,7 @@ function windowOf(finding: Finding, run: SandboxRunReport): Window {
   const ended = p?.returned ?? false;
   let failure: string | null = null;
   if (!started) failure = `the signature was never called: ${runFailure(run)}`;
-  else if (!ended) failure = p?.error?.stage === 'call' ? `the signature call raised ${p.error.exceptionClass}: ${p.error.message.split('\n')[0]!.slice(0, 300)}` : `the signature call did not return: ${runFailure(run)}`;
+  else if (!ended) failure = p?.error?.stage === 'call' ? `the signature call raised ${raised(p.error)}` : `the signature call did not return: ${runFailure(run)}`;
   return { observations, started, ended, failure, phased };
 }
 
@@ -207,7 +213,7 @@ function exhaustionMatches(run: SandboxRunReport, window: Window): Match {
   const matches: string[] = [];
   const error = run.progress?.error;
   if (error && error.stage === 'call' && (EXHAUSTION_CLASSES.test(error.exceptionClass) || EXHAUSTION_TEXT.test(error.message))) {
-    matches.push(`the signature call raised ${error.exceptionClass}: ${error.message.split('\n')[0]!.slice(0, 300)}`);
+    matches.push(`the signature call raised ${raised(error)}`);
   }
   const inCall = window.started && !window.ended;
   if (inCall || !window.phased) {
@@ -353,7 +359,9 @@ export function compareRuns(runs: SandboxRunReport[]): BehaviourDifference[] {
 
   // system calls made while the signature ran (threads and their count are scheduling noise)
   const key = (o: SyscallObservation) => `${o.kind} ${o.call} ${o.target} → ${o.result}`;
-  const inCall = (r: SandboxRunReport, o: SyscallObservation) => (r.progress ? o.phase === 'calling' : o.phase === undefined || o.phase === 'calling');
+  // runtime probes of /proc, /sys and /dev differ with thread scheduling, not with the checkpoint
+  const inCall = (r: SandboxRunReport, o: SyscallObservation) =>
+    (r.progress ? o.phase === 'calling' : o.phase === undefined || o.phase === 'calling') && !/^\/(proc|sys|dev)\//.test(o.target);
   const callsOf = (r: SandboxRunReport) =>
     new Set(r.syscalls.filter((o) => inCall(r, o) && !(o.kind === 'process' && !o.call.startsWith('exec'))).map(key));
   const sets = runs.map(callsOf);
@@ -376,7 +384,7 @@ export function behaviourSummary(runs: SandboxRunReport[]): { checkpoint: string
     const missing = [...allIds].filter((id) => !mine.some((f) => f.id === id));
     return {
       checkpoint: r.checkpoint ?? `run ${i + 1}`,
-      did: phrases.length ? phrases.join(', ') : missing.length > 2 ? 'none of these' : missing.length === 2 ? 'neither' : missing.length === 1 ? 'not this' : 'nothing the findings predict',
+      did: phrases.length ? phrases.join(', ') : missing.length > 2 ? 'none of these' : missing.length === 2 ? 'neither' : missing.length === 1 ? 'none of that' : 'nothing the findings predict',
     };
   });
 }
