@@ -115,7 +115,7 @@ interface Window {
 
 /** `Class: message` once, even when the message already starts with the class. */
 function raised(error: { exceptionClass: string; message: string }): string {
-  const first = error.message.split('\n')[0]!.slice(0, 300);
+  const first = error.message.replace(/\s+/g, ' ').trim().slice(0, 300);
   return first.startsWith(`${error.exceptionClass}:`) ? first : `${error.exceptionClass}: ${first}`;
 }
 
