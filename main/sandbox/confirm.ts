@@ -407,3 +407,18 @@ function verb(c: FindingConfirmation): string {
       return c.op;
   }
 }
+
+/** The checkpoint a run restored, named like the analysis names it. */
+export function runCheckpointLabel(run: SandboxRunReport): string {
+  return run.checkpoint ?? run.policy.checkpoint ?? `${run.policy.modelPath.replace(/\/+$/, '')}/variables/variables`;
+}
+
+/** The run's verdict on a finding: the recorded one, else computed from the run's observations. */
+export function runVerdict(finding: Finding, run: SandboxRunReport): FindingConfirmation {
+  return run.findings?.find((c) => c.id === finding.id && c.op === finding.op) ?? confirmFinding(finding, runCheckpointLabel(run), run);
+}
+
+/** Fills a finished run's checkpoint label and per-finding verdicts (app and web host runs). */
+export function withVerdicts(run: SandboxRunReport, findings: Finding[], checkpoint: string): SandboxRunReport {
+  return { ...run, checkpoint, findings: confirmFindings(findings, checkpoint, run) };
+}

@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
 import type { AuditView, CheckpointRef, ProgressEvent, SandboxEvent, SandboxOverrides } from '../../shared/api.ts';
 import type { SandboxPolicy, SandboxRunReport } from '../../shared/sandbox.ts';
+import { withVerdicts } from '../sandbox/confirm.ts';
 import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
 import { ApiFailure } from './errors.ts';
 import { DEFAULT_WORKER_OPTIONS, runAnalysisWorker, type WorkerOptions } from './worker-client.ts';
@@ -140,8 +141,15 @@ export class AuditService {
   async sandboxLaunch(auditId: string, findingId: string | null, overrides: SandboxOverrides, onEvent: (e: SandboxEvent) => void): Promise<{ runId: string }> {
     const audit = this.audit(auditId);
     const policy = await this.plan(auditId, findingId, overrides);
+    const checkpoint = policy.checkpoint ?? this.ownCheckpointLabel(audit);
     const runId = await this.sandbox.launch(policy, (event) => {
-      if (event.type === 'exit') audit.sandboxRuns.push(event.report);
+      if (event.type === 'exit') {
+        // the per-finding verdicts under the run's checkpoint travel with the run
+        const report = withVerdicts(event.report, audit.result.report.findings, checkpoint);
+        audit.sandboxRuns.push(report);
+        onEvent({ ...event, report });
+        return;
+      }
       onEvent(event);
     });
     return { runId };
@@ -201,6 +209,12 @@ export class AuditService {
   private checkpointId(audit: Audit, index: number): string {
     const ownCount = audit.result.report.checkpoints.length - audit.checkpoints.length;
     return index < ownCount ? 'own' : `c${index - ownCount + 1}`;
+  }
+
+  /** The model's own checkpoint as the report names it. */
+  private ownCheckpointLabel(audit: Audit): string {
+    const ownCount = audit.result.report.checkpoints.length - audit.checkpoints.length;
+    return ownCount > 0 ? audit.result.report.checkpoints[0]!.path : `${audit.result.summary.path.replace(/\/+$/, '')}/variables/variables`;
   }
 
   private checkpointPath(audit: Audit, id: string | null): string | null {

@@ -75,7 +75,12 @@ test('a real run through the CLI: JSON report with exit status, files written, s
       ...c.opts, runner: 'custom', command: `/bin/sh -c 'echo hello; echo data > /tmp/out.txt; cat /etc/shadow; exit 3'`, scan: false, format: 'json', timeout: 20,
     });
     assert.equal(code, SANDBOX_EXIT.failed);
-    const report = JSON.parse(c.out.join(''));
+    const doc = JSON.parse(c.out.join(''));
+    assert.deepEqual(Object.keys(doc), ['runs', 'differences', 'disagreements']);
+    assert.equal(doc.runs.length, 1);
+    const report = doc.runs[0];
+    assert.equal(report.checkpoint, `${model}/variables/variables`, 'the model\'s own checkpoint is named like the analysis names it');
+    assert.deepEqual(report.findings, []);
     assert.equal(report.exitCode, 3);
     assert.equal(report.signal, null);
     assert.equal(report.timedOut, false);
