@@ -134,3 +134,38 @@ export interface SandboxComparison {
   differences: BehaviourDifference[];
   disagreements: Disagreement[];
 }
+
+// ---------------------------------------------------------------- pure helpers (main and renderer)
+
+/** Two checkpoint labels name the same prefix (one may be relative, the other absolute). */
+export function sameCheckpointLabel(a: string, b: string): boolean {
+  const x = a.replace(/\/+$/, '').replace(/^\.\//, '');
+  const y = b.replace(/\/+$/, '').replace(/^\.\//, '');
+  return x === y || x.endsWith('/' + y) || y.endsWith('/' + x);
+}
+
+/** Where the two halves contradict each other. */
+export function findDisagreements(runs: SandboxRunReport[]): Disagreement[] {
+  const out: Disagreement[] = [];
+  for (const run of runs) {
+    const checkpoint = run.checkpoint ?? '(unknown checkpoint)';
+    for (const c of run.findings ?? []) {
+      const expectedToRun = c.static === 'active' || c.static === 'ungated';
+      if (expectedToRun && c.observed === 'not-observed') {
+        out.push({
+          findingId: c.id, checkpoint, static: c.static, observed: c.observed,
+          message:
+            `${c.id} ${c.op}: the analysis says it ${c.static === 'active' ? 'is active' : 'runs unconditionally'} under ${checkpoint}, ` +
+            `but the run completed without it (${c.evidence[0] ?? 'nothing matched'}). One of the two halves is wrong.`,
+        });
+      } else if (c.static === 'dormant' && c.observed === 'confirmed') {
+        out.push({
+          findingId: c.id, checkpoint, static: c.static, observed: c.observed,
+          message: `${c.id} ${c.op}: the analysis says it is dormant under ${checkpoint}, but the run did it (${c.evidence[0] ?? ''}). One of the two halves is wrong.`,
+        });
+      }
+    }
+  }
+  return out;
+}
+

@@ -3,9 +3,10 @@
 // show it did not happen (the phase ran to its end and nothing matched), or neither? Pure: it
 // reads the findings and a finished run report, nothing else.
 import type { Finding } from '../../shared/findings.ts';
-import type {
-  BehaviourDifference, Disagreement, DynamicVerdict, FindingConfirmation, SandboxRunReport, StaticVerdict, SyscallObservation,
-} from '../../shared/sandbox.ts';
+import type { BehaviourDifference, DynamicVerdict, FindingConfirmation, SandboxRunReport, StaticVerdict, SyscallObservation } from '../../shared/sandbox.ts';
+import { findDisagreements, sameCheckpointLabel } from '../../shared/sandbox.ts';
+
+export { findDisagreements, sameCheckpointLabel };
 
 /** The sandbox's working directory: where relative paths land. */
 const INSIDE_CWD = '/scratch';
@@ -14,13 +15,6 @@ const READ_CALL = /^(open|openat|openat2)\(read\)$|^(stat|lstat|stat64|lstat64|n
 const WRITE_CALL = /\(write\)$|^(creat|unlink|unlinkat|rename|renameat|renameat2|mkdir|mkdirat|truncate|link|linkat|symlink|symlinkat|mknod|mknodat|utimensat|chmod|fchmodat)$/;
 const EXHAUSTION_CLASSES = /ResourceExhausted|MemoryError|OutOfMemory|bad_alloc/;
 const EXHAUSTION_TEXT = /Resource exhausted|ResourceExhausted|OOM when allocating|std::bad_alloc|MemoryError|Cannot allocate memory/;
-
-/** Two checkpoint labels name the same prefix (one may be relative, the other absolute). */
-export function sameCheckpointLabel(a: string, b: string): boolean {
-  const x = a.replace(/\/+$/, '').replace(/^\.\//, '');
-  const y = b.replace(/\/+$/, '').replace(/^\.\//, '');
-  return x === y || x.endsWith('/' + y) || y.endsWith('/' + x);
-}
 
 /** What the static half says for this checkpoint. */
 export function staticVerdict(finding: Finding, checkpoint: string): StaticVerdict {
@@ -290,31 +284,6 @@ export function confirmFinding(finding: Finding, checkpoint: string, run: Sandbo
 /** Per-finding dynamic verdicts for one run under one checkpoint. */
 export function confirmFindings(findings: Finding[], checkpoint: string, run: SandboxRunReport): FindingConfirmation[] {
   return findings.map((f) => confirmFinding(f, checkpoint, run));
-}
-
-/** Where the two halves contradict each other. */
-export function findDisagreements(runs: SandboxRunReport[]): Disagreement[] {
-  const out: Disagreement[] = [];
-  for (const run of runs) {
-    const checkpoint = run.checkpoint ?? '(unknown checkpoint)';
-    for (const c of run.findings ?? []) {
-      const expectedToRun = c.static === 'active' || c.static === 'ungated';
-      if (expectedToRun && c.observed === 'not-observed') {
-        out.push({
-          findingId: c.id, checkpoint, static: c.static, observed: c.observed,
-          message:
-            `${c.id} ${c.op}: the analysis says it ${c.static === 'active' ? 'is active' : 'runs unconditionally'} under ${checkpoint}, ` +
-            `but the run completed without it (${c.evidence[0] ?? 'nothing matched'}). One of the two halves is wrong.`,
-        });
-      } else if (c.static === 'dormant' && c.observed === 'confirmed') {
-        out.push({
-          findingId: c.id, checkpoint, static: c.static, observed: c.observed,
-          message: `${c.id} ${c.op}: the analysis says it is dormant under ${checkpoint}, but the run did it (${c.evidence[0] ?? ''}). One of the two halves is wrong.`,
-        });
-      }
-    }
-  }
-  return out;
 }
 
 function outcome(run: SandboxRunReport): string {
