@@ -50,6 +50,10 @@ interface Analysis {
   signatures: string[];
   inputs: Record<string, Record<string, TensorInfoIR>>;
   note: string | null;
+  /** Per checkpoint as given: where the analysis bound the model's root in it (object-based), for the runner. */
+  checkpointRoots?: Record<string, string[] | null>;
+  /** Per checkpoint as given: the label the analysis's activations use. */
+  checkpointLabels?: Record<string, string>;
 }
 
 /** Findings and signatures from the (isolated) analyzer worker; a failure yields none, with a note. */
@@ -61,7 +65,11 @@ async function analyseForPolicy(path: string, checkpoints: string[], isolation: 
     // the serving meta graph's signatures (the runners load tag "serve")
     const metas = [...result.summary.metaGraphs].sort((a, b) => Number(b.tags.includes('serve')) - Number(a.tags.includes('serve')));
     for (const meta of metas) for (const signature of meta.signatures) inputs[signature.key] ??= signature.inputs;
-    return { findings: result.report.findings, signatures: Object.keys(inputs), inputs, note: null };
+    const bound = (given: string) => result.report.checkpoints.find((c) => c.given === given);
+    const checkpointRoots = Object.fromEntries(checkpoints.map((given) => [given, bound(given)?.coverage?.rootPath ?? null]));
+    // a folder given (CheckpointManager) is named by the prefix the analysis picked in it
+    const checkpointLabels = Object.fromEntries(checkpoints.map((given) => [given, bound(given)?.path ?? given]));
+    return { findings: result.report.findings, signatures: Object.keys(inputs), inputs, note: null, checkpointRoots, checkpointLabels };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { findings: [], signatures: [], inputs: {}, note: `static scan failed (${message}); the policy is derived from no findings` };
@@ -288,6 +296,7 @@ export async function sandboxCli(path: string, opts: SandboxCliOptions = {}): Pr
       findings: analysis.findings,
       signatures: analysis.signatures,
       checkpoint: plan.checkpoint,
+      checkpointRoot: plan.checkpoint ? analysis.checkpointRoots?.[plan.label] ?? null : null,
       overrides: { runner, allowNetwork: opts.allowNetwork === true, timeoutSeconds: opts.timeout, memoryMb: opts.memory, signature: opts.signature ?? null },
       runner: { command, readOnlyMounts: runtime.readOnlyMounts },
       backend: detection.backend,
@@ -336,7 +345,7 @@ export async function sandboxCli(path: string, opts: SandboxCliOptions = {}): Pr
       process.off('SIGTERM', onSignal);
     }
     report.checkpoint = plan.label;
-    report.findings = confirmFindings(analysis.findings, plan.label, report);
+    report.findings = confirmFindings(analysis.findings, analysis.checkpointLabels?.[plan.label] ?? plan.label, report);
     runs.push(report);
     if (!(report.exitCode === 0 && !report.timedOut)) allRan = false;
     if (!json) out(`--- end of output ---\n${renderRunText(report)}\n`);

@@ -60,10 +60,14 @@ test('payloads: tf-python runs the generated script with the inside paths; saved
   assert.deepEqual(tf.argv.slice(0, 4), ['/opt/py/bin/python', '-I', '-B', `/.tfaudit-runner/${TF_RUNNER_FILE}`]);
   const config = JSON.parse(tf.argv[4]!);
   assert.match(config.nonce, /^[0-9a-f]{24}$/);
-  assert.deepEqual(config, { model: '/model', checkpoint: '/model/ckpt_active/ckpt', signature: 'serving_default', nonce: tf.nonce, phaseDir: '/.tfaudit-runner/phase' });
+  assert.deepEqual(config, { model: '/model', checkpoint: '/model/ckpt_active/ckpt', checkpoint_root: null, signature: 'serving_default', nonce: tf.nonce, phaseDir: '/.tfaudit-runner/phase' });
   assert.notEqual(runnerPayload(policy, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' }).nonce, tf.nonce, 'a fresh nonce per run');
   const given = runnerPayload(policy, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' }, { inputValues: { x: [[1, 2]] } });
   assert.deepEqual(JSON.parse(given.argv[4]!).inputs, { x: [[1, 2]] });
+  // The root the static analysis bound is handed to the runner, which restores exactly there.
+  const bound = runnerPayload({ ...policy, checkpointRoot: ['trainer', 'model'] }, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' });
+  assert.deepEqual(JSON.parse(bound.argv[4]!).checkpoint_root, ['trainer', 'model']);
+  assert.match(bound.files[0]!.content, /def bound_at\(path\)/);
   assert.match(tf.files[0]!.content, /tf\.train\.Checkpoint/);
   const cli = runnerPayload({ ...policy, runner: 'saved-model-cli' }, { runner: 'saved-model-cli', readOnlyMounts: [], python, program: '/opt/py/bin/saved_model_cli', description: '' }, {
     signatureInputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', shape: { unknownRank: false, dims: [1] } } },
