@@ -177,6 +177,7 @@ try:
     import tensorflow as tf
 except Exception as e:
     fail("import tensorflow", e, 3)
+import numpy as np
 emit("tensorflow", version=tf.__version__)
 
 try:
@@ -192,7 +193,7 @@ emit("loaded", signatures=signatures)
 
 def summarize(value, limit=32):
     try:
-        array = value.numpy()
+        array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
     except Exception:
         return repr(value)[:200]
     flat = array.reshape(-1).tolist()[:limit]
@@ -293,6 +294,35 @@ def name_based(prefix, reader):
             restored[name] = summarize(variable, 8)
     return {"mode": "name-based", "keys": len(reader.get_variable_to_shape_map()), "verified": restored}
 
+def serving_tags(model):
+    from tensorflow.core.protobuf import saved_model_pb2
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(model, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    tag_sets = [list(m.meta_info_def.tags) for m in saved.meta_graphs]
+    return next((t for t in tag_sets if "serve" in t), tag_sets[0] if tag_sets else ["serve"])
+
+session = None
+
+def session_restore(prefix, reader):
+    # TF1 reference variables (VariableV2) have no Python objects after tf.saved_model.load:
+    # the graph is loaded into a v1 Session and restored with a Saver, as TF1 serving does
+    global session
+    graph = tf.Graph()
+    sess = tf.compat.v1.Session(graph=graph)
+    with graph.as_default():
+        meta = tf.compat.v1.saved_model.loader.load(sess, serving_tags(cfg["model"]), cfg["model"])
+        present = [v for v in tf.compat.v1.global_variables() if reader.has_tensor(v.op.name)]
+        if present:
+            tf.compat.v1.train.Saver(var_list=present).restore(sess, prefix)
+    verified = {}
+    for variable in present:
+        value = sess.run(variable)
+        if (value == reader.get_tensor(variable.op.name)).all():
+            verified[variable.op.name] = summarize(value, 8)
+    session = (graph, sess, meta)
+    return {"mode": "tf1-session", "keys": len(reader.get_variable_to_shape_map()), "verified": verified}
+
 if cfg.get("checkpoint"):
     try:
         reader = tf.train.load_checkpoint(cfg["checkpoint"])
@@ -302,6 +332,8 @@ if cfg.get("checkpoint"):
             result = object_based(cfg["checkpoint"], reader)
         else:
             result = name_based(cfg["checkpoint"], reader)
+            if not result["verified"] and not all_variables(loaded):
+                result = session_restore(cfg["checkpoint"], reader)
     except Exception as e:
         fail("restore checkpoint", e, 5)
     phase("restored")
@@ -314,6 +346,44 @@ key = cfg.get("signature") or ("serving_default" if "serving_default" in signatu
 if key not in signatures:
     emit("error", stage="signature", message="signature %r not in %s" % (key, signatures))
     sys.exit(6)
+
+def session_call(key):
+    graph, sess, meta = session
+    signature = meta.signature_def[key]
+    given = cfg.get("inputs") or {}
+    try:
+        unknown = sorted(set(given) - set(signature.inputs))
+        if unknown:
+            raise ValueError("inputs %s are not inputs of signature %r (it takes %s)" % (unknown, key, sorted(signature.inputs)))
+        feeds, shown = {}, {}
+        for name, info in signature.inputs.items():
+            dtype = tf.as_dtype(info.dtype)
+            shape = [1] if info.tensor_shape.unknown_rank else [1 if d.size < 0 else d.size for d in info.tensor_shape.dim]
+            if name in given:
+                value = given[name]
+                if dtype == tf.string:
+                    value = tf.nest.map_structure(lambda v: v.encode("utf-8") if isinstance(v, str) else v, value)
+                array = np.array(value, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+            else:
+                fill = b"x" if dtype == tf.string else (False if dtype == tf.bool else 1)
+                array = np.full(shape, fill, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+            feeds[graph.get_tensor_by_name(info.name)] = array
+            shown[name] = {"dtype": dtype.name, "shape": list(array.shape), "value": summarize(array, 16), "source": "given" if name in given else "synthesized"}
+    except Exception as e:
+        fail("inputs", e, 7)
+    emit("calling", signature=key, inputs=shown)
+    phase("calling")
+    try:
+        values = sess.run({k: graph.get_tensor_by_name(v.name) for k, v in signature.outputs.items()}, feeds)
+    except Exception as e:
+        phase("raised")
+        fail("call", e, 7)
+    phase("returned")
+    emit("outputs", signature=key, outputs={k: summarize(v) for k, v in values.items()})
+    sys.exit(0)
+
+if session is not None:
+    session_call(key)
 function = loaded.signatures[key]
 
 def make_input(spec):
