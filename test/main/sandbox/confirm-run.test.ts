@@ -1,8 +1,8 @@
 // The sandbox proves or refutes each finding, for real: a stand-in that does the opposite of what
 // the analysis predicts (the disagreement shows), a stand-in that dies before the signature
 // (inconclusive, never confirmed), and real TensorFlow on the crafted corpus through
-// `tfaudit sandbox --format json`: P1 (WriteFile, checkpoint against checkpoint), P3 (ReadFile of a
-// missing path), P5 (Tile exhausting memory). Needs bubblewrap; the TF part needs /opt/tfvenv.
+// `tfaudit sandbox --format json`: P1 (WriteFile, checkpoint against checkpoint), P2 (TF1 ReadFile),
+// P3 (ReadFile of a missing path), P5 (Tile exhausting memory). Needs bubblewrap; the TF part needs /opt/tfvenv.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { rmSync, writeFileSync } from 'node:fs';
@@ -125,7 +125,16 @@ test('real TensorFlow, crafted P1: WriteFile confirmed under ckpt_active, not ob
   }
 });
 
-test('real TensorFlow, crafted P3 and P5 under ckpt_active: the missing-file read and the Tile exhaustion are confirmed', { skip: skipTf, timeout: 400000 }, async () => {
+test('real TensorFlow, crafted P2, P3 and P5 under ckpt_active: the reads and the Tile exhaustion are confirmed', { skip: skipTf, timeout: 500000 }, async () => {
+  // TF1 graph with reference variables (VariableV2): the runner restores them in a v1 Session
+  const p2 = resolve(crafted('P2_tf1_switch_readfile'));
+  const tf1 = await sandboxJson(p2, { checkpoint: join(p2, 'ckpt_active', 'ckpt') });
+  assert.equal(tf1.code, SANDBOX_EXIT.ran, tf1.err);
+  assert.match(tf1.doc.runs[0]!.stdoutTail, /"mode": "tf1-session"/);
+  const passwd = tf1.doc.runs[0]!.findings!.find((f) => f.op === 'ReadFile')!;
+  assert.deepEqual([passwd.static, passwd.observed, passwd.target], ['active', 'confirmed', '/etc/passwd']);
+  assert.match(passwd.evidence[0]!, /^openat\(read\) \/etc\/passwd → ok.* \[during the signature call\]$/);
+
   const p3 = resolve(crafted('P3_case_exfil'));
   const read = await sandboxJson(p3, { checkpoint: join(p3, 'ckpt_active', 'ckpt') });
   assert.equal(read.code, SANDBOX_EXIT.failed, 'ReadFile of a missing path raises NotFoundError');
