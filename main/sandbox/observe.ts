@@ -263,6 +263,8 @@ export function straceObservations(text: string, filter: TraceFilter): SyscallOb
     } else if (STAT_CALLS.has(call.name)) {
       if ((result.ok || result.text === 'ENOENT') && isQuiet(path, filter)) continue;
       if (path === '' || /^\/(proc|dev|sys)(\/|$)/.test(path)) continue;
+      // a successful check is only telling while the model's own code runs (the signature call)
+      if (result.ok && phase !== 'calling') continue;
       add({ kind: 'file', call: call.name, target: path, result: result.text, pid: call.pid });
     } else if (MODIFY_CALLS.has(call.name)) {
       const paths = quotedStrings(call.args);

@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sandboxCli, SANDBOX_EXIT } from '../../../main/cli/sandbox.ts';
+import { readInputValues, sandboxCli, SANDBOX_EXIT } from '../../../main/cli/sandbox.ts';
 import { tempDir } from '../../helpers/corpus.ts';
 import { skipWithoutBwrap } from '../../fixtures/sandbox/host.ts';
 
@@ -90,5 +90,31 @@ test('a real run through the CLI: JSON report with exit status, files written, s
     rmSync(dirname(report.policy.scratchDir), { recursive: true, force: true });
   } finally {
     rmSync(model, { recursive: true, force: true });
+  }
+});
+
+test('--inputs and --compare: bad files and combinations are refused before anything runs', async () => {
+  const dir = tempDir('tfaudit-cli-inputs-');
+  try {
+    const c = capture();
+    assert.equal(await sandboxCli(dir, { ...c.opts, inputs: join(dir, 'missing.json') }), SANDBOX_EXIT.unreadable);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ x: [[1, { nested: 'object' }]] }));
+    assert.equal(await sandboxCli(dir, { ...c.opts, inputs: bad }), SANDBOX_EXIT.usage);
+    writeFileSync(bad, JSON.stringify([1, 2]));
+    assert.equal(await sandboxCli(dir, { ...c.opts, inputs: bad }), SANDBOX_EXIT.usage);
+    assert.equal(await sandboxCli(dir, { ...c.opts, runner: 'custom', command: '/bin/true', compare: [dir] }), SANDBOX_EXIT.usage);
+    assert.equal(await sandboxCli(dir, { ...c.opts, compare: ['/nonexistent/ckpt'] }), SANDBOX_EXIT.unreadable);
+    const errors = c.err.join('');
+    assert.match(errors, /missing\.json: no such file/);
+    assert.match(errors, /input x must be a string, number, boolean or nested list of them/);
+    assert.match(errors, /expected a JSON object of input name → value/);
+    assert.match(errors, /--compare needs the tf-python runner/);
+    assert.match(errors, /checkpoint \/nonexistent\/ckpt: neither/);
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ x: [[1.5, 2]], words: ['a', 'b'], flag: true }));
+    assert.deepEqual(readInputValues(good), { x: [[1.5, 2]], words: ['a', 'b'], flag: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
 });

@@ -204,3 +204,18 @@ test('runner events: only lines with the nonce count; a streamed line split acro
   assert.deepEqual(progress, { phases: ['calling'], signature: 'serving_default', called: true, returned: false, error: null });
   assert.deepEqual(inputs, { x: { dtype: 'float32', shape: [1], value: { values: [1] }, source: 'synthesized' } });
 });
+
+test('stat calls: failures always, successes only during the signature call', () => {
+  const log = [
+    '10 execve("/opt/py/bin/python", ["python"], 0x0 /* 3 vars */) = 0',
+    '10 newfstatat(AT_FDCWD, "/scratch/.keras", {st_mode=S_IFDIR|0755, ...}, 0) = 0',
+    '10 access("/model/fingerprint.pb", F_OK) = -1 ENOENT (No such file or directory)',
+    '10 newfstatat(AT_FDCWD, "/.tfaudit-runner/phase/n1/calling", 0x7ffd, 0) = -1 ENOENT (No such file or directory)',
+    '11 newfstatat(AT_FDCWD, "/etc/passwd", {st_mode=S_IFREG|0644, st_size=120, ...}, 0) = 0',
+  ].join('\n');
+  const obs = straceObservations(log, { quietPrefixes: [], wrapperPrograms: [], phaseMarker: '/.tfaudit-runner/phase/n1/' });
+  assert.deepEqual(obs.filter((o) => o.kind === 'file').map((o) => `${o.call} ${o.target} ${o.result} ${o.phase ?? '-'}`), [
+    'access /model/fingerprint.pb ENOENT -',
+    'newfstatat /etc/passwd ok calling',
+  ]);
+});
