@@ -10,6 +10,7 @@ import { CheckpointBar, CheckpointPanel } from './components/CheckpointPanel.tsx
 import { ModelOverview } from './components/ModelOverview.tsx';
 import { SandboxPanel } from './components/SandboxPanel.tsx';
 import { SeverityBadge } from './components/common.tsx';
+import { RegistrySummary, RegistryTable } from './components/RegistryTable.tsx';
 
 function Logo() {
   return (
@@ -23,14 +24,21 @@ function Logo() {
 
 function Header() {
   const view = useWorkbench((s) => s.view);
+  const registry = useWorkbench((s) => s.registry);
   const busy = useWorkbench((s) => s.busy);
-  const { openDialog, exportPdf, addCheckpointDialog } = useWorkbench((s) => s);
+  const { openDialog, exportPdf, addCheckpointDialog, backToRegistry, exportRegistryPdf } = useWorkbench((s) => s);
   return (
     <header className="app-header">
       <div className="brand">
         <Logo />
         <span>TF Audit Workbench</span>
       </div>
+      {registry && !view && (
+        <div className="model-id" title={registry.root}>
+          <span className="model-name">{registry.root.split(/[\\/]/).filter(Boolean).pop() ?? registry.root}</span>
+          <span className="tag">registry · {registry.rows.length} models</span>
+        </div>
+      )}
       {view && (
         <div className="model-id" title={view.report.model.path}>
           <span className="model-name">{modelName(view)}</span>
@@ -43,6 +51,11 @@ function Header() {
           <span className="busy" role="status">
             <span className="spinner small" aria-hidden="true" /> {busy}
           </span>
+        )}
+        {registry && view && (
+          <button type="button" className="btn ghost" onClick={backToRegistry} data-testid="back-to-registry">
+            ← Registry
+          </button>
         )}
         <button type="button" className="btn ghost" onClick={() => void openDialog('folder')}>
           Open folder…
@@ -59,6 +72,11 @@ function Header() {
               Export PDF
             </button>
           </>
+        )}
+        {registry && !view && (
+          <button type="button" className="btn primary" onClick={() => void exportRegistryPdf()} disabled={busy !== null}>
+            Export PDF
+          </button>
         )}
       </div>
     </header>
@@ -188,7 +206,8 @@ function Notice() {
 export function App() {
   const status = useWorkbench((s) => s.status);
   const api = useWorkbench((s) => s.api);
-  const { openDialog, addCheckpointDialog, exportPdf, openRecent } = useWorkbench((s) => s);
+  const { openDialog, addCheckpointDialog, exportPdf, exportRegistryPdf, openRecent } = useWorkbench((s) => s);
+  const showRegistry = useWorkbench((s) => s.registry !== null && s.view === null);
 
   useEffect(
     () =>
@@ -196,10 +215,10 @@ export function App() {
         if (command === 'open-file') void openDialog('file');
         else if (command === 'open-folder') void openDialog('folder');
         else if (command === 'add-checkpoint') void addCheckpointDialog();
-        else if (command === 'export-pdf') void exportPdf();
+        else if (command === 'export-pdf') void (showRegistry ? exportRegistryPdf() : exportPdf());
         else if (command === 'open-recent' && recentIndex !== undefined) void openRecent(recentIndex);
       }),
-    [api, openDialog, addCheckpointDialog, exportPdf, openRecent],
+    [api, openDialog, addCheckpointDialog, exportPdf, exportRegistryPdf, openRecent, showRegistry],
   );
 
   return (
@@ -208,7 +227,15 @@ export function App() {
       {status === 'empty' && <DropZone />}
       {status === 'loading' && <Loading />}
       {status === 'error' && <ErrorScreen />}
-      {status === 'ready' && (
+      {status === 'ready' && showRegistry && (
+        <>
+          <DropOverlay />
+          <RegistrySummary />
+          <Notice />
+          <RegistryTable />
+        </>
+      )}
+      {status === 'ready' && !showRegistry && (
         <>
           <DropOverlay />
           <div className="subheader">

@@ -5,6 +5,7 @@ import {
   CHANNELS,
   type ApiResult,
   type AuditView,
+  type OpenedView,
   type MenuCommand,
   type ProgressEvent,
   type SandboxEvent,
@@ -111,7 +112,7 @@ export function createHttpApi(base = '', token: string | null = null): TfauditAp
     async openDropped(files) {
       ensureEvents();
       const uploadId = await upload(files);
-      return call<AuditView>(CHANNELS.openDropped, { uploadId });
+      return call<OpenedView>(CHANNELS.openDropped, { uploadId });
     },
     async openDialog(kind) {
       const files = await pickFiles(kind);
@@ -130,6 +131,8 @@ export function createHttpApi(base = '', token: string | null = null): TfauditAp
     getAudit: (auditId) => call(CHANNELS.getAudit, { auditId }),
     exportPdf: (auditId, auditor) => call(CHANNELS.exportPdf, { auditId, auditor }),
     vulnReport: (auditId, findingId) => call(CHANNELS.vulnReport, { auditId, findingId }),
+    openRegistryModel: (registryId, rowId) => call(CHANNELS.openRegistryModel, { registryId, rowId }),
+    exportRegistryPdf: (registryId, auditor) => call(CHANNELS.exportRegistryPdf, { registryId, auditor }),
     sandboxPlan: (auditId, findingId, overrides) => call(CHANNELS.sandboxPlan, { auditId, findingId, overrides }),
     sandboxLaunch: (auditId, findingId, overrides) => {
       ensureEvents();

@@ -2,7 +2,8 @@
 // filters, and the sandbox run. Actions call the TfauditApi (preload or HTTP client).
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { useStore } from 'zustand';
-import type { AuditView, CheckpointRef, ProgressEvent, SandboxEvent, SandboxOverrides, TfauditApi } from '../shared/api.ts';
+import { isRegistryView, type AuditView, type CheckpointRef, type OpenedView, type ProgressEvent, type RegistryRow, type RegistryView, type SandboxEvent, type SandboxOverrides, type TfauditApi } from '../shared/api.ts';
+import { SEVERITY_RANK } from '../shared/findings.ts';
 import type { Capability, Severity } from '../shared/findings.ts';
 import type { SandboxPolicy, SandboxRunReport } from '../shared/sandbox.ts';
 import type { SortKey } from './verdict.ts';
@@ -34,10 +35,15 @@ export interface SandboxState {
   error: UiError | null;
 }
 
+export type RegistrySortKey = 'verdict' | 'path' | 'format' | 'worst' | 'findings' | 'seconds';
+
 export interface WorkbenchState {
   api: TfauditApi;
   status: 'empty' | 'loading' | 'ready' | 'error';
   view: AuditView | null;
+  /** An opened registry (a folder of models): shown when no model of it is open. */
+  registry: RegistryView | null;
+  registrySort: { key: RegistrySortKey; descending: boolean };
   error: UiError | null;
   /** A failed action on an open audit (export, add checkpoint): shown without closing it. */
   notice: { kind: 'error' | 'info'; text: string } | null;
@@ -54,6 +60,11 @@ export interface WorkbenchState {
   openFiles(files: File[]): Promise<void>;
   openDialog(kind: 'file' | 'folder'): Promise<void>;
   openRecent(index: number): Promise<void>;
+  /** Opens the full audit of one registry row; backToRegistry returns to the table. */
+  openRegistryRow(rowId: string): Promise<void>;
+  backToRegistry(): void;
+  sortRegistry(key: RegistrySortKey): void;
+  exportRegistryPdf(): Promise<void>;
   addCheckpointFiles(files: File[]): Promise<void>;
   addCheckpointDialog(): Promise<void>;
   exportPdf(): Promise<void>;
@@ -109,13 +120,17 @@ function pickCheckpoint(view: AuditView, current: string | null, preferNewest: b
 
 export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> {
   return createStore<WorkbenchState>()((set, get) => {
-    const loadView = async (label: string, load: () => Promise<AuditView | null>) => {
+    const loadView = async (label: string, load: () => Promise<OpenedView | null>, keepRegistry = false) => {
       const previous = get();
       set({ status: 'loading', busy: label, error: null, progress: null, notice: null });
       try {
         const view = await load();
         if (!view) {
-          set({ status: previous.view ? 'ready' : 'empty', busy: null });
+          set({ status: previous.view || previous.registry ? 'ready' : 'empty', busy: null });
+          return;
+        }
+        if (isRegistryView(view)) {
+          set({ status: 'ready', busy: null, registry: view, view: null, registrySort: { key: 'verdict', descending: true }, sandbox: EMPTY_SANDBOX });
           return;
         }
         const first = view.report.findings[0]?.id ?? null;
@@ -128,9 +143,12 @@ export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> 
           expanded: [],
           tab: 'findings',
           sandbox: EMPTY_SANDBOX,
+          ...(keepRegistry ? {} : { registry: null }),
         });
       } catch (err) {
-        set({ status: 'error', busy: null, error: toUiError(err), view: null });
+        // a row that fails to open leaves the registry table in place
+        if (keepRegistry && previous.registry) set({ status: 'ready', busy: null, view: null, notice: { kind: 'error', text: `${toUiError(err).message} — ${toUiError(err).hint}` } });
+        else set({ status: 'error', busy: null, error: toUiError(err), view: null, registry: null });
       }
     };
 
@@ -155,6 +173,8 @@ export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> 
       api,
       status: 'empty',
       view: null,
+      registry: null,
+      registrySort: { key: 'verdict', descending: true },
       error: null,
       notice: null,
       progress: null,
@@ -170,6 +190,28 @@ export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> 
       openFiles: (files) => loadView('Opening model…', () => api.openDropped(files)),
       openDialog: (kind) => loadView('Opening model…', () => api.openDialog(kind)),
       openRecent: (index) => loadView('Opening model…', () => api.openRecent(index)),
+      openRegistryRow: async (rowId) => {
+        const registry = get().registry;
+        if (!registry) return;
+        await loadView('Opening model…', () => api.openRegistryModel(registry.registryId, rowId), true);
+      },
+      backToRegistry: () => set((s) => (s.registry ? { view: null, status: 'ready', notice: null, sandbox: EMPTY_SANDBOX } : {})),
+      sortRegistry: (key) => set((s) => ({ registrySort: { key, descending: s.registrySort.key === key ? !s.registrySort.descending : key !== 'path' && key !== 'format' } })),
+      exportRegistryPdf: async () => {
+        const registry = get().registry;
+        if (!registry) return;
+        set({ busy: 'Rendering registry PDF…', notice: null });
+        try {
+          const result = await api.exportRegistryPdf(registry.registryId, null);
+          if (result.downloadUrl) triggerDownload(result.downloadUrl);
+          set({ notice: { kind: 'info', text: result.savedTo ? `Report saved to ${result.savedTo}` : result.downloadUrl ? 'Report downloaded.' : 'Export cancelled.' } });
+        } catch (err) {
+          const e = toUiError(err);
+          set({ notice: { kind: 'error', text: `${e.message} — ${e.hint}` } });
+        } finally {
+          set({ busy: null });
+        }
+      },
       addCheckpointFiles: (files) =>
         withAudit('Adding checkpoints…', async (view) => {
           const next = await api.addCheckpointsDropped(view.auditId, files);
@@ -198,7 +240,7 @@ export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> 
       setText: (text) => set((s) => ({ filter: { ...s.filter, text } })),
       sortBy: (key) => set((s) => ({ sort: { key, descending: s.sort.key === key ? !s.sort.descending : key === 'severity' || key === 'state' } })),
       clearNotice: () => set({ notice: null }),
-      reset: () => set({ status: 'empty', view: null, error: null, notice: null, sandbox: EMPTY_SANDBOX }),
+      reset: () => set({ status: 'empty', view: null, registry: null, error: null, notice: null, sandbox: EMPTY_SANDBOX }),
 
       planSandbox: async (findingId, overrides) => {
         const view = get().view;
@@ -244,6 +286,38 @@ export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> 
           return { view, sandbox: { ...s.sandbox, runId: null, outcome: report, console: [...lines, { stream: 'info', text: `exited: ${describeExit(report)}\n` }] } };
         }),
     };
+  });
+}
+
+const VERDICT_RANK: Record<RegistryRow['status'] | 'unsafe' | 'review' | 'clean' | 'unreadable', number> = { unsafe: 4, unreadable: 3, review: 2, clean: 1, ok: 0, error: 0 };
+
+/** A row's verdict against the registry's threshold (as shared/registry.ts entryVerdict). */
+export function rowVerdict(row: RegistryRow, failOn: RegistryView['failOn']): 'unsafe' | 'review' | 'clean' | 'unreadable' {
+  if (row.status === 'error') return 'unreadable';
+  if (row.maxSeverity && SEVERITY_RANK[row.maxSeverity] >= SEVERITY_RANK[failOn]) return 'unsafe';
+  if (row.maxSeverity && row.maxSeverity !== 'info') return 'review';
+  return 'clean';
+}
+
+/** Registry rows in the chosen order; ties fall back to the path. */
+export function sortedRows(registry: RegistryView, sort: WorkbenchState['registrySort']): RegistryRow[] {
+  const total = (r: RegistryRow) => Object.values(r.counts).reduce((a, b) => a + b, 0);
+  const worst = (r: RegistryRow) => (r.maxSeverity ? SEVERITY_RANK[r.maxSeverity] : -1);
+  const value: Record<RegistrySortKey, (r: RegistryRow) => number | string> = {
+    verdict: (r) => VERDICT_RANK[rowVerdict(r, registry.failOn)] * 10 + worst(r),
+    path: (r) => r.path,
+    format: (r) => r.format,
+    worst,
+    findings: total,
+    seconds: (r) => r.seconds,
+  };
+  const key = value[sort.key];
+  const byPath = (a: RegistryRow, b: RegistryRow) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
+  return [...registry.rows].sort((a, b) => {
+    const x = key(a);
+    const y = key(b);
+    const order = x < y ? -1 : x > y ? 1 : 0;
+    return (sort.descending ? -order : order) || byPath(a, b);
   });
 }
 

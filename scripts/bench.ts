@@ -9,6 +9,7 @@ import type { FunctionIR, NodeIR } from '../shared/ir.ts';
 import { attrFunc, attrList, attrShape, attrType, constNode, func, graph, metaGraph, node, tensorInfo, attrS } from '../main/writer/graph.ts';
 import { writeSavedModelDir } from '../main/writer/savedmodel.ts';
 import { writeTensorBundle, type TensorToWrite } from '../main/writer/tensorbundle.ts';
+import { registryBench } from './bench-registry.ts';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const WORK = join(ROOT, '.bench');
@@ -160,6 +161,8 @@ async function main(): Promise<void> {
     const data = statSync(`${prefix}.data-00000-of-00001`).size;
     say(`| ${label} | ${r.entries} | ${mb(data)} MB | ${r.ms.toFixed(3)} | ${r.peakRssMb} |`);
   }
+  say('');
+  await registryBench(say);
   writeFileSync(join(WORK, 'results.md'), `${lines.join('\n')}\n`);
   console.log(`\n(written to ${join(WORK, 'results.md')})`);
 }

@@ -5,6 +5,8 @@
 import type { ScanReport } from './findings.ts';
 import type { ModelSummary } from './summary.ts';
 import type { SandboxPolicy, SandboxRunReport, SandboxRunner } from './sandbox.ts';
+import type { Severity } from './findings.ts';
+import type { RegistryEntry, RegistryTotals } from './registry.ts';
 
 export interface CheckpointRef {
   /** Stable id within one audit: `own` for the model's own checkpoint, then `c1`, `c2`, ... */
@@ -21,6 +23,32 @@ export interface AuditView {
   sandboxRuns: SandboxRunReport[];
   /** Whether parsing and analysis ran inside an OS sandbox, and how. */
   isolation: { isolated: boolean; description: string };
+}
+
+/** One model of an opened registry: its verdict and counts; its findings open with its full audit. */
+export type RegistryRow = Omit<RegistryEntry, 'findings' | 'files' | 'analysis'> & {
+  /** Stable within one registry: `m1`, `m2`, ... in path order. */
+  rowId: string;
+};
+
+/** A folder holding several models, audited as a registry (one row per model). */
+export interface RegistryView {
+  kind: 'registry';
+  registryId: string;
+  /** The folder as opened. */
+  root: string;
+  /** Severity at or above which a model is unsafe. */
+  failOn: Severity;
+  rows: RegistryRow[];
+  totals: RegistryTotals;
+  isolation: { isolated: boolean; description: string };
+}
+
+/** What opening files or a folder yields: one model's audit, or a registry of models. */
+export type OpenedView = AuditView | RegistryView;
+
+export function isRegistryView(view: OpenedView | null | undefined): view is RegistryView {
+  return (view as RegistryView | null | undefined)?.kind === 'registry';
 }
 
 export interface SandboxOverrides {
@@ -61,6 +89,8 @@ export const CHANNELS = {
   getAudit: 'audit:get',
   exportPdf: 'audit:export-pdf',
   vulnReport: 'audit:vuln-report',
+  openRegistryModel: 'registry:open-model',
+  exportRegistryPdf: 'registry:export-pdf',
   sandboxPlan: 'sandbox:plan',
   sandboxLaunch: 'sandbox:launch',
   sandboxStop: 'sandbox:stop',
@@ -77,8 +107,9 @@ export interface TfauditApi {
   /** Which host implements the contract: drop handling differs (Electron resolves dropped folders itself). */
   readonly host: 'electron' | 'web';
   /** Files/folders the user dropped (DOM File objects); the first model-like one is the model. */
-  openDropped(files: File[]): Promise<AuditView>;
-  openDialog(kind: 'file' | 'folder'): Promise<AuditView | null>;
+  /** A folder holding several models opens as a registry. */
+  openDropped(files: File[]): Promise<OpenedView>;
+  openDialog(kind: 'file' | 'folder'): Promise<OpenedView | null>;
   addCheckpointsDropped(auditId: string, files: File[]): Promise<AuditView>;
   addCheckpointsDialog(auditId: string): Promise<AuditView | null>;
   getAudit(auditId: string): Promise<AuditView>;
@@ -94,7 +125,11 @@ export interface TfauditApi {
   /** `recentIndex` accompanies 'open-recent': pass it back to openRecent. */
   onMenuCommand(listener: (command: MenuCommand, recentIndex?: number) => void): () => void;
   /** Electron: reopens recent entry `index` (the web host has no recent list and rejects it). */
-  openRecent(index: number): Promise<AuditView>;
+  openRecent(index: number): Promise<OpenedView>;
+  /** The full audit of one registry row (the model with the checkpoints found beside it). */
+  openRegistryModel(registryId: string, rowId: string): Promise<AuditView>;
+  /** One PDF for the registry: summary table and a section per unsafe model. */
+  exportRegistryPdf(registryId: string, auditor: string | null): Promise<{ savedTo: string | null; downloadUrl: string | null }>;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -111,6 +146,8 @@ export const INVOKE_CHANNELS = [
   CHANNELS.getAudit,
   CHANNELS.exportPdf,
   CHANNELS.vulnReport,
+  CHANNELS.openRegistryModel,
+  CHANNELS.exportRegistryPdf,
   CHANNELS.sandboxPlan,
   CHANNELS.sandboxLaunch,
   CHANNELS.sandboxStop,
@@ -130,6 +167,8 @@ export interface OpenRecentRequest { index: number }
 export interface MenuCommandMessage { command: MenuCommand; recentIndex?: number }
 export interface ExportPdfRequest { auditId: string; auditor: string | null }
 export interface VulnReportRequest { auditId: string; findingId: string }
+export interface OpenRegistryModelRequest { registryId: string; rowId: string }
+export interface ExportRegistryPdfRequest { registryId: string; auditor: string | null }
 export interface SandboxRequest { auditId: string; findingId: string | null; overrides: SandboxOverrides }
 export interface SandboxStopRequest { runId: string }
 
@@ -252,12 +291,28 @@ export function validateGetAuditRequest(x: unknown): asserts x is AuditIdRequest
   checkId(o.auditId, 'auditId');
 }
 
-export function validateExportPdfRequest(x: unknown): asserts x is ExportPdfRequest {
-  const o = plainObject(x, 'request', ['auditId', 'auditor']);
-  checkId(o.auditId, 'auditId');
+function checkAuditor(o: Record<string, unknown>): void {
   if (o.auditor !== null && (typeof o.auditor !== 'string' || o.auditor.length > REQUEST_LIMITS.maxAuditorLength || /[\u0000-\u001f]/.test(o.auditor))) {
     fail(`auditor must be a name of at most ${REQUEST_LIMITS.maxAuditorLength} printable characters, or null`);
   }
+}
+
+export function validateExportPdfRequest(x: unknown): asserts x is ExportPdfRequest {
+  const o = plainObject(x, 'request', ['auditId', 'auditor']);
+  checkId(o.auditId, 'auditId');
+  checkAuditor(o);
+}
+
+export function validateOpenRegistryModelRequest(x: unknown): asserts x is OpenRegistryModelRequest {
+  const o = plainObject(x, 'request', ['registryId', 'rowId']);
+  checkId(o.registryId, 'registryId');
+  checkId(o.rowId, 'rowId');
+}
+
+export function validateExportRegistryPdfRequest(x: unknown): asserts x is ExportRegistryPdfRequest {
+  const o = plainObject(x, 'request', ['registryId', 'auditor']);
+  checkId(o.registryId, 'registryId');
+  checkAuditor(o);
 }
 
 export function validateVulnReportRequest(x: unknown): asserts x is VulnReportRequest {
@@ -297,6 +352,8 @@ export const IPC_VALIDATORS: Record<InvokeChannel, (x: unknown) => void> = {
   [CHANNELS.getAudit]: validateGetAuditRequest,
   [CHANNELS.exportPdf]: validateExportPdfRequest,
   [CHANNELS.vulnReport]: validateVulnReportRequest,
+  [CHANNELS.openRegistryModel]: validateOpenRegistryModelRequest,
+  [CHANNELS.exportRegistryPdf]: validateExportRegistryPdfRequest,
   [CHANNELS.sandboxPlan]: validateSandboxPlanRequest,
   [CHANNELS.sandboxLaunch]: validateSandboxLaunchRequest,
   [CHANNELS.sandboxStop]: validateSandboxStopRequest,

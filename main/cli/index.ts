@@ -16,6 +16,7 @@ import { registerSandbox } from './sandbox.ts';
 import { registerReportVuln } from './report-vuln.ts';
 import { registerServe } from './serve.ts';
 import { registerDemo } from './demo.ts';
+import { registerMerge, scanRegistryCommand } from './registry.ts';
 
 export const EXIT = { ok: 0, findings: 1, unreadable: 2, usage: 4 } as const;
 
@@ -77,16 +78,30 @@ export function buildProgram(): Command {
     program
       .command('scan')
       .description('find what the model can do (files, network, code, memory) and which checkpoint switches it on')
-      .argument('<path>', 'SavedModel folder, .pb/.pbtxt/.meta, checkpoint prefix, .keras/.h5 or .tflite')
+      .argument('<path>', 'SavedModel folder, .pb/.pbtxt/.meta, checkpoint prefix, .keras/.h5 or .tflite; with --recursive, a folder of models')
       .option('--checkpoint <prefix>', 'also evaluate the model under this checkpoint: a prefix, or a CheckpointManager folder (its latest ckpt-N) (repeatable)', collect, [])
       .option('--checkpoint-map <OLD=NEW>', 'name-based checkpoints: names under scope OLD restore the model variables under scope NEW, as init_from_checkpoint (repeatable)', collectScopeRemap, [])
-      .addOption(new Option('--format <format>', 'output format').choices(['text', 'json', 'sarif']).default('text'))
+      .addOption(new Option('--format <format>', 'output format (jsonl: with --recursive, one line per model)').choices(['text', 'json', 'sarif', 'jsonl']).default('text'))
       .option('--output <file>', 'write the report to a file instead of standard output')
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices([...SEVERITIES]).default('high'))
       .option('--policy <file>', 'op allowlist policy (JSON); every op outside it is a finding')
       .option('--pdf <file>', 'also write the PDF audit report')
-      .option('--auditor <name>', 'auditor name printed on the PDF cover'),
+      .option('--auditor <name>', 'auditor name printed on the PDF cover')
+      .option('-r, --recursive', 'audit every model under the folder (a registry), on a pool of isolated workers')
+      .option('--jobs <N>', 'with --recursive: analyzer workers at once (default: the number of cores)', positiveInt)
+      .option('--cache <dir>', 'with --recursive: reuse results of unchanged models (same files, tool version and policy)')
+      .option('--resume <file>', 'with --recursive: continue an interrupted --format jsonl run, appending to this file')
+      .option('--shard <i/n>', 'with --recursive: audit only part i of n (by path relative to the folder)'),
   ).action(async (path: string, opts) => {
+    if (opts.recursive) {
+      const code = await scanRegistryCommand(path, opts, workerOptions(opts));
+      if (code !== EXIT.ok) throw new CliExit(code, '');
+      return;
+    }
+    for (const flag of ['jobs', 'cache', 'resume', 'shard'] as const) {
+      if (opts[flag] !== undefined) throw new CliExit(EXIT.usage, `${TOOL_NAME}: --${flag} needs --recursive`);
+    }
+    if (opts.format === 'jsonl') throw new CliExit(EXIT.usage, `${TOOL_NAME}: --format jsonl needs --recursive (one line per model)`);
     const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, checkpointMaps: opts.checkpointMap, policy: opts.policy ?? null }, workerOptions(opts));
     const report = result.report;
     if (opts.format === 'json') emit(JSON.stringify(report, null, 2), opts.output);
@@ -104,6 +119,9 @@ export function buildProgram(): Command {
   registerReportVuln(program);
   registerServe(program);
   registerDemo(program);
+  registerMerge(program, (code) => {
+    throw new CliExit(code, '');
+  });
   return program;
 }
 
@@ -123,7 +141,8 @@ export async function main(argv: string[]): Promise<number> {
       return EXIT.usage;
     }
     if (error instanceof ApiFailure) {
-      process.stderr.write(`${TOOL_NAME}: ${error.message}\n`);
+      const hint = /holds \d+ model(?: version)?s? .*open one of them/.test(error.message) ? ' (or audit every one with --recursive)' : '';
+      process.stderr.write(`${TOOL_NAME}: ${error.message}${hint}\n`);
       return error.code === 'bad-request' ? EXIT.usage : EXIT.unreadable;
     }
     process.stderr.write(`${TOOL_NAME}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);

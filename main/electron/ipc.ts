@@ -9,7 +9,10 @@ import {
   toApiError,
   type ApiResult,
   type AuditView,
+  type OpenedView,
   type InvokeChannel,
+  type ExportRegistryPdfRequest,
+  type OpenRegistryModelRequest,
   type AddCheckpointsDroppedRequest,
   type AuditIdRequest,
   type ExportPdfRequest,
@@ -58,10 +61,10 @@ export function ipcHandlers(electron: Pick<Electron, 'dialog'>, deps: IpcDeps): 
       remember(p.paths);
       return view;
     },
-    [CHANNELS.openDialog]: async (p: OpenDialogRequest): Promise<AuditView | null> => {
+    [CHANNELS.openDialog]: async (p: OpenDialogRequest): Promise<OpenedView | null> => {
       const paths = await pickPaths(
         p.kind === 'folder'
-          ? { title: 'Open a SavedModel or model folder', properties: ['openDirectory'] }
+          ? { title: 'Open a SavedModel, a model folder or a registry of models', properties: ['openDirectory'] }
           : {
               title: 'Open a model file',
               properties: ['openFile', 'multiSelections'],
@@ -109,6 +112,16 @@ export function ipcHandlers(electron: Pick<Electron, 'dialog'>, deps: IpcDeps): 
       const target = parent ? await electron.dialog.showSaveDialog(parent, options) : await electron.dialog.showSaveDialog(options);
       if (target.canceled || !target.filePath) return { savedTo: null, downloadUrl: null };
       const pdf = await backend.exportPdf(p.auditId, p.auditor);
+      await writeFile(target.filePath, pdf);
+      return { savedTo: target.filePath, downloadUrl: null };
+    },
+    [CHANNELS.openRegistryModel]: async (p: OpenRegistryModelRequest) => backend.openRegistryModel(p.registryId, p.rowId),
+    [CHANNELS.exportRegistryPdf]: async (p: ExportRegistryPdfRequest) => {
+      const parent = dialogParent();
+      const options: ElectronModule.SaveDialogOptions = { title: 'Export registry audit report', defaultPath: 'registry-audit.pdf', filters: [{ name: 'PDF', extensions: ['pdf'] }] };
+      const pdf = await backend.exportRegistryPdf(p.registryId, p.auditor); // unknown registry → not-found before a dialog opens
+      const target = parent ? await electron.dialog.showSaveDialog(parent, options) : await electron.dialog.showSaveDialog(options);
+      if (target.canceled || !target.filePath) return { savedTo: null, downloadUrl: null };
       await writeFile(target.filePath, pdf);
       return { savedTo: target.filePath, downloadUrl: null };
     },

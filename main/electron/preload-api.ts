@@ -54,6 +54,8 @@ export function createPreloadApi(electron: PreloadElectron): TfauditApi {
     getAudit: (auditId) => call(CHANNELS.getAudit, { auditId }),
     exportPdf: (auditId, auditor) => call(CHANNELS.exportPdf, { auditId, auditor }),
     vulnReport: (auditId, findingId) => call(CHANNELS.vulnReport, { auditId, findingId }),
+    openRegistryModel: (registryId, rowId) => call(CHANNELS.openRegistryModel, { registryId, rowId }),
+    exportRegistryPdf: (registryId, auditor) => call(CHANNELS.exportRegistryPdf, { registryId, auditor }),
     sandboxPlan: (auditId, findingId, overrides) => call(CHANNELS.sandboxPlan, { auditId, findingId, overrides }),
     sandboxLaunch: (auditId, findingId, overrides) => call(CHANNELS.sandboxLaunch, { auditId, findingId, overrides }),
     sandboxStop: (runId) => call(CHANNELS.sandboxStop, { runId }),

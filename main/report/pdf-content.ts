@@ -53,7 +53,7 @@ export function fixedWidths(widths: (number | '*')[], total = CONTENT_WIDTH): nu
   return widths.map((w) => Math.floor((w === '*' ? star : w) * 100) / 100);
 }
 
-function dataTable(headers: string[], rows: Content[][], widths: (number | '*')[]): Content {
+export function dataTable(headers: string[], rows: Content[][], widths: (number | '*')[]): Content {
   return {
     table: {
       headerRows: 1,
@@ -230,7 +230,8 @@ function figureContent(f: Finding): Content | null {
   };
 }
 
-function findingSection(f: Finding): Content[] {
+/** One finding's section; `anchor` keeps ids unique when several models share a document. */
+export function findingSection(f: Finding, anchor: { idPrefix: string; parentId: string } = { idPrefix: '', parentId: 'findings' }): Content[] {
   const where = f.function ? `${f.function}/${f.node}` : f.node;
   const head: Content[] = [
     {
@@ -240,10 +241,10 @@ function findingSection(f: Finding): Content[] {
         { text: `  ${t(f.capability)}: ${t(f.op)}`, color: '#111827' },
       ],
       style: 'h2',
-      id: `finding-${f.id}`,
+      id: `finding-${anchor.idPrefix}${f.id}`,
       outline: true,
       outlineText: `${f.id} ${f.severity} ${f.capability} ${f.op}`,
-      outlineParentId: 'findings',
+      outlineParentId: anchor.parentId,
     },
     { text: t(f.message), margin: [0, 0, 0, 6] },
     factsTable([

@@ -71,6 +71,13 @@ export function isolatedNodeCommand(opts: IsolationOptions): IsolatedCommand {
   const mounts = new Set<string>();
   if (!isSystemPath(node)) mounts.add(dirname(dirname(node)));
   mounts.add(codeRoot);
+  // A checkout whose node_modules links elsewhere (a git worktree sharing one install) needs the target too.
+  try {
+    const modules = resolve(codeRoot, 'node_modules');
+    if (lstatSync(modules).isSymbolicLink()) mounts.add(realpathSync(modules));
+  } catch {
+    // no node_modules: the bundle carries its dependencies
+  }
   const scriptReal = realpathSync(opts.script);
   if (!scriptReal.startsWith(codeRoot + '/')) mounts.add(scriptReal);
   for (const input of opts.readOnlyPaths) {

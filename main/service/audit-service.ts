@@ -4,7 +4,13 @@
 import { reportDate } from '../report/date.ts';
 import { randomUUID } from 'node:crypto';
 import { basename } from 'node:path';
-import type { AuditView, CheckpointRef, ProgressEvent, SandboxEvent, SandboxOverrides } from '../../shared/api.ts';
+import { readdirSync, statSync } from 'node:fs';
+import type { AuditView, CheckpointRef, OpenedView, ProgressEvent, RegistryRow, RegistryView, SandboxEvent, SandboxOverrides } from '../../shared/api.ts';
+import { registryTotals, type RegistryEntry } from '../../shared/registry.ts';
+import type { Severity } from '../../shared/findings.ts';
+import { discoverModels, type DiscoveredModel } from './registry-discovery.ts';
+import { runRegistryAudit } from './registry-audit.ts';
+import { renderRegistryPdf } from '../report/registry.ts';
 import type { SandboxPolicy, SandboxRunReport } from '../../shared/sandbox.ts';
 import { withVerdicts } from '../sandbox/confirm.ts';
 import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
@@ -23,6 +29,36 @@ interface Audit {
   checkpoints: string[];
   result: AnalyseResult;
   sandboxRuns: SandboxRunReport[];
+}
+
+interface Registry {
+  id: string;
+  root: string;
+  /** Path order; row `m<i+1>` is entries[i] and models[i]. */
+  entries: RegistryEntry[];
+  models: DiscoveredModel[];
+  isolation: { isolated: boolean; description: string };
+}
+
+/** Models at or above this make a registry row unsafe in the app (the CLI's --fail-on default). */
+const REGISTRY_FAIL_ON: Severity = 'high';
+
+/**
+ * The folder to audit as a registry, or null: one dropped folder holding two or more models.
+ * A TF1 training folder (a `checkpoint` state file beside `.meta` graphs) stays one model: the
+ * readers open the graph its state file names.
+ */
+export function registryFolder(paths: string[]): string | null {
+  if (paths.length !== 1) return null;
+  const [root] = paths as [string];
+  try {
+    if (!statSync(root).isDirectory()) return null;
+    const names = readdirSync(root);
+    if (names.includes('checkpoint') && names.some((n) => n.endsWith('.meta'))) return null;
+    return discoverModels(root).models.length >= 2 ? root : null;
+  } catch {
+    return null; // the single-model path reports what cannot be read
+  }
 }
 
 export interface AuditServiceOptions {
@@ -57,6 +93,7 @@ export function splitDroppedPaths(paths: string[]): { model: string; checkpoints
 
 export class AuditService {
   private readonly audits = new Map<string, Audit>();
+  private readonly registries = new Map<string, Registry>();
   private readonly progressListeners = new Set<(e: ProgressEvent) => void>();
   private readonly sandbox = new SandboxManager();
   private readonly workerOptions: WorkerOptions;
@@ -72,12 +109,69 @@ export class AuditService {
     this.analyseOverride = options.analyse;
   }
 
-  async open(paths: string[]): Promise<AuditView> {
+  async open(paths: string[]): Promise<OpenedView> {
+    const root = registryFolder(paths);
+    if (root) return this.openRegistry(root);
     const { model, checkpoints } = splitDroppedPaths(paths);
     const result = await this.analyse(model, checkpoints);
     const audit: Audit = { id: randomUUID(), model, checkpoints, result, sandboxRuns: [] };
     this.audits.set(audit.id, audit);
     return this.view(audit);
+  }
+
+  /** Audits every model under `root` on the worker pool; the registry stays open for its rows and PDF. */
+  async openRegistry(root: string): Promise<RegistryView> {
+    const byPath = new Map<string, RegistryEntry>();
+    let models: DiscoveredModel[] = [];
+    let isolation = { isolated: false, description: '' };
+    let done = 0;
+    await runRegistryAudit({
+      root,
+      worker: this.workerOptions,
+      analyse: this.analyseOverride ? (request) => this.analyseOverride!(request) : undefined,
+      onPlan: (plan) => {
+        models = plan.todo;
+        isolation = plan.isolation;
+        this.emit({ stage: 'analyse', message: `auditing ${models.length} models under ${basename(root)}`, fraction: 0 });
+      },
+      onEntry: (entry) => {
+        byPath.set(entry.path, entry);
+        done++;
+        this.emit({ stage: 'analyse', message: `${done}/${models.length} ${entry.path}`, fraction: done / Math.max(1, models.length) });
+      },
+    });
+    const registry: Registry = { id: randomUUID(), root, models, entries: models.map((m) => byPath.get(m.relativePath)!), isolation };
+    this.registries.set(registry.id, registry);
+    return this.registryView(registry);
+  }
+
+  /** The full audit of one registry row: the model with the checkpoints found beside it. */
+  async openRegistryModel(registryId: string, rowId: string): Promise<AuditView> {
+    const registry = this.registry(registryId);
+    const index = /^m\d+$/.test(rowId) ? Number(rowId.slice(1)) - 1 : -1;
+    const model = registry.models[index];
+    if (!model) throw new ApiFailure('not-found', `no row ${rowId} in this registry`);
+    const result = await this.analyse(model.path, model.checkpoints);
+    const audit: Audit = { id: randomUUID(), model: model.path, checkpoints: [...model.checkpoints], result, sandboxRuns: [] };
+    this.audits.set(audit.id, audit);
+    return this.view(audit);
+  }
+
+  async exportRegistryPdf(registryId: string, auditor: string | null): Promise<Buffer> {
+    const registry = this.registry(registryId);
+    this.emit({ stage: 'report', message: 'rendering registry PDF', fraction: null });
+    return renderRegistryPdf(registry.entries, { root: registry.root, threshold: REGISTRY_FAIL_ON, auditor, generatedAt: reportDate() });
+  }
+
+  private registry(registryId: string): Registry {
+    const registry = this.registries.get(registryId);
+    if (!registry) throw new ApiFailure('not-found', `no open registry ${registryId}`);
+    return registry;
+  }
+
+  private registryView(registry: Registry): RegistryView {
+    const rows: RegistryRow[] = registry.entries.map(({ findings: _f, files: _files, analysis: _a, ...row }, i) => ({ ...row, rowId: `m${i + 1}` }));
+    return { kind: 'registry', registryId: registry.id, root: registry.root, failOn: REGISTRY_FAIL_ON, rows, totals: registryTotals(registry.entries, REGISTRY_FAIL_ON), isolation: registry.isolation };
   }
 
   async addCheckpoints(auditId: string, paths: string[]): Promise<AuditView> {
@@ -169,6 +263,7 @@ export class AuditService {
   async dispose(): Promise<void> {
     await this.sandbox.stopAll();
     this.audits.clear();
+    this.registries.clear();
   }
 
   private async analyse(model: string, checkpoints: string[]): Promise<AnalyseResult> {

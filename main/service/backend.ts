@@ -1,11 +1,14 @@
 // The slice of the main-side AuditService the hosts (Electron IPC and the web host) call.
 // Hosts take it as a parameter so their wiring is testable; production passes the real service.
-import type { AuditView, ProgressEvent, SandboxEvent, SandboxOverrides } from '../../shared/api.ts';
+import type { AuditView, OpenedView, ProgressEvent, SandboxEvent, SandboxOverrides } from '../../shared/api.ts';
 import type { SandboxPolicy } from '../../shared/sandbox.ts';
 import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
 
 export interface AuditBackend {
-  open(paths: string[]): Promise<AuditView>;
+  /** One dropped folder holding several models opens as a registry. */
+  open(paths: string[]): Promise<OpenedView>;
+  openRegistryModel(registryId: string, rowId: string): Promise<AuditView>;
+  exportRegistryPdf(registryId: string, auditor: string | null): Promise<Uint8Array>;
   addCheckpoints(auditId: string, paths: string[]): Promise<AuditView>;
   get(auditId: string): AuditView;
   exportPdf(auditId: string, auditor: string | null): Promise<Uint8Array>;

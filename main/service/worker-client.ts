@@ -118,7 +118,7 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
       const message = JSON.parse(line.slice(PROTOCOL_PREFIX.length)) as WorkerMessage;
       if (message.type === 'progress') options.onProgress?.(message);
       else if (message.type === 'result') finish(() => resolvePromise(message.result));
-      else finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
+      else if (message.type === 'error') finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
     });
     child.stdout.on('data', (chunk: Buffer) => {
       try {

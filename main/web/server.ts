@@ -14,6 +14,8 @@ import {
   toApiError,
   validateAddCheckpointsUploadedRequest,
   validateExportPdfRequest,
+  validateExportRegistryPdfRequest,
+  validateOpenRegistryModelRequest,
   validateGetAuditRequest,
   validateOpenUploadedRequest,
   validateSandboxLaunchRequest,
@@ -180,6 +182,15 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
         validateExportPdfRequest(body);
         const pdf = await backend.exportPdf(body.auditId, body.auditor);
         const id = workspace.storeArtifact(pdf, `tfaudit-${body.auditId}.pdf`, 'application/pdf');
+        return { savedTo: null, downloadUrl: `/api/download/${id}` };
+      }
+      case CHANNELS.openRegistryModel:
+        validateOpenRegistryModelRequest(body);
+        return backend.openRegistryModel(body.registryId, body.rowId);
+      case CHANNELS.exportRegistryPdf: {
+        validateExportRegistryPdfRequest(body);
+        const pdf = await backend.exportRegistryPdf(body.registryId, body.auditor);
+        const id = workspace.storeArtifact(pdf, 'tfaudit-registry.pdf', 'application/pdf');
         return { savedTo: null, downloadUrl: `/api/download/${id}` };
       }
       case CHANNELS.vulnReport:

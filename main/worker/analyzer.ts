@@ -1,5 +1,6 @@
 // Entry point of the analyzer worker process: parses and analyses untrusted models away from
-// the Electron main process / CLI / web host. One request per process: the parent sends an
+// the Electron main process / CLI / web host. `--serve` (the batch worker pool) answers many
+// requests over one process, one at a time. Otherwise one request per process: the parent sends an
 // AnalyseRequest and the worker answers once, so a hostile model can at worst kill this
 // process (the parent then reports `worker-crashed`).
 //
@@ -8,7 +9,7 @@
 // (stdio-transport.ts: the worker exits once its answer, possibly tens of MB, is flushed).
 import { analyse, errorInfo, inspect, type AnalyseRequest } from './analyse.ts';
 import type { WorkerMessage } from './protocol.ts';
-import { serveOverStdio } from './stdio-transport.ts';
+import { serveOverStdio, serveRequestsOverStdio } from './stdio-transport.ts';
 import { setProgressReporter } from '../formats/progress.ts';
 
 interface ParentPort {
@@ -34,6 +35,8 @@ if (parentPort) {
   parentPort.on('message', (event) => {
     void handle(event.data as AnalyseRequest, (message) => parentPort.postMessage(message));
   });
+} else if (process.argv.includes('--serve')) {
+  serveRequestsOverStdio<AnalyseRequest>(handle);
 } else {
   serveOverStdio<AnalyseRequest>(handle);
 }

@@ -73,6 +73,14 @@ const TOOLS: Tool[] = [
     check: () => (runs('/usr/bin/python3', ['-c', 'import google.protobuf.text_format']).ok ? true : '/usr/bin/python3 cannot import google.protobuf (python3-protobuf)'),
   },
   {
+    id: 'python3-yaml',
+    label: 'python3 with PyYAML',
+    usedBy: 'the deploy manifest tests (Kubernetes Job, CI workflow)',
+    install: 'apt-get install python3-yaml',
+    ciInstalls: true,
+    check: () => (runs('/usr/bin/python3', ['-c', 'import yaml']).ok ? true : '/usr/bin/python3 cannot import yaml (python3-yaml)'),
+  },
+  {
     id: 'bwrap',
     label: 'bubblewrap',
     usedBy: 'the sandbox, the analyzer isolation and their tests',

@@ -35,7 +35,7 @@ test('a dropped folder is uploaded file by file under its relative paths, then o
   const progress: number[] = [];
   api.onProgress((e) => e.stage === 'upload' && progress.push(e.fraction!));
   const view = await api.openDropped(files);
-  assert.equal(view.auditId, 'a1');
+  assert.equal('auditId' in view && view.auditId, 'a1');
   const opened = fake.calls.find((c) => c.method === 'open')!.args[0] as string[];
   assert.equal(opened.length, 1);
   assert.match(opened[0], /\/uploads\/u[0-9a-f]+\/P1$/);

@@ -19,6 +19,8 @@ function scriptedApi(overrides: Partial<TfauditApi> = {}) {
     getAudit: async () => p1View(),
     exportPdf: async () => ({ savedTo: '/tmp/x.pdf', downloadUrl: null }),
     vulnReport: async () => ({ markdown: '' }),
+    openRegistryModel: async () => p1View(),
+    exportRegistryPdf: async () => ({ savedTo: '/tmp/registry.pdf', downloadUrl: null }),
     sandboxPlan: async () => {
       throw new Error('sandbox-unavailable: no bubblewrap');
     },

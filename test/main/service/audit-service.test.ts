@@ -1,6 +1,7 @@
 // The audit service behind the app and the web host: dropped-path grouping, a real analysis
 // of crafted P1 in the worker, and a worker that dies or hangs leaving the service usable.
 import { test } from 'node:test';
+import type { AuditView } from '../../../shared/api.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AuditService, ApiFailure, splitDroppedPaths } from '../../../main/service/audit-service.ts';
@@ -20,7 +21,7 @@ test('crafted P1: open with a dropped second checkpoint, verdict per checkpoint,
   service.onProgress((e) => progress.push(e));
   try {
     const model = crafted('P1_trojan_if_writefile');
-    const view = await service.open([model, join(model, 'ckpt_active', 'ckpt.index'), join(model, 'ckpt_active', 'ckpt.data-00000-of-00001')]);
+    const view = (await service.open([model, join(model, 'ckpt_active', 'ckpt.index'), join(model, 'ckpt_active', 'ckpt.data-00000-of-00001')])) as AuditView;
     assert.deepEqual(view.checkpoints.map((c) => c.id), ['own', 'c1']);
     assert.ok(progress.some((e) => e.stage === 'parse' && /hashing model files/.test(e.message) && e.fraction !== null && e.fraction > 0), JSON.stringify(progress));
     assert.ok(progress.some((e) => e.stage === 'analyse'));
@@ -44,7 +45,7 @@ test('a worker that runs out of memory or time rejects; the service keeps workin
   const slow = new AuditService({ isolation: 'off', workerTimeoutMs: 50 });
   await assert.rejects(slow.open([crafted('P1_trojan_if_writefile')]), (e: unknown) => e instanceof ApiFailure && e.code === 'timeout');
   const fine = new AuditService({ isolation: 'off' });
-  const view = await fine.open([crafted('P5_tile_dos')]);
+  const view = (await fine.open([crafted('P5_tile_dos')])) as AuditView;
   assert.ok(view.report.findings.length > 0);
   await Promise.all([starved.dispose(), slow.dispose(), fine.dispose()]);
 });

@@ -29,6 +29,14 @@ export function fakeBackend(view: AuditView = p1View()) {
       if (auditId !== view.auditId) throw Object.assign(new Error(`no open audit ${auditId}`), { code: 'not-found' });
       return view;
     },
+    async openRegistryModel(registryId, rowId) {
+      record('openRegistryModel', registryId, rowId);
+      return view;
+    },
+    async exportRegistryPdf(registryId, auditor) {
+      record('exportRegistryPdf', registryId, auditor);
+      return new TextEncoder().encode('%PDF-1.7 fake registry');
+    },
     async exportPdf(auditId, auditor) {
       record('exportPdf', auditId, auditor);
       return new TextEncoder().encode('%PDF-1.7 fake');
