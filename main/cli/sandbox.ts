@@ -184,12 +184,16 @@ export function renderComparisonText(comparison: SandboxComparison): string {
         lines.push(`    ${name}: ${input.dtype}[${input.shape.join(',')}] ${input.source} ${JSON.stringify(input.value).slice(0, 160)}`);
       }
     }
-    const findings = run.findings ?? [];
-    if (!findings.length) lines.push('  (no findings to confirm)');
+    const all = run.findings ?? [];
+    // TensorFlow's own saver ops are never judged by a run: one line for all of them
+    const saver = all.filter((f) => f.observed === 'inconclusive' && f.evidence[0]?.startsWith("TensorFlow's own save/restore machinery"));
+    const findings = all.filter((f) => !saver.includes(f));
+    if (!all.length) lines.push('  (no findings to confirm)');
     for (const f of findings) {
       lines.push(`  ${f.id.padEnd(4)} ${f.op} (${f.capability}${f.target ? ` ${f.target}` : ''}): static ${f.static}, sandbox ${verdictWord(f.observed).toUpperCase()}`);
       for (const e of f.evidence) lines.push(`         ${e}`);
     }
+    if (saver.length) lines.push(`  ${saver.map((f) => `${f.id} ${f.op}`).join(', ')}: TensorFlow's own save/restore machinery, not judged by the run (inconclusive)`);
     lines.push('');
   }
   if (comparison.runs.length > 1) {

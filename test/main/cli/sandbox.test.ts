@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { readInputValues, sandboxCli, SANDBOX_EXIT } from '../../../main/cli/sandbox.ts';
+import { readInputValues, renderComparisonText, sandboxCli, SANDBOX_EXIT } from '../../../main/cli/sandbox.ts';
+import { findDisagreements } from '../../../main/sandbox/confirm.ts';
+import type { SandboxRunReport } from '../../../shared/sandbox.ts';
 import { tempDir } from '../../helpers/corpus.ts';
 import { skipWithoutBwrap } from '../../fixtures/sandbox/host.ts';
 
@@ -117,4 +119,20 @@ test('--inputs and --compare: bad files and combinations are refused before anyt
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('text report: disagreements first, verdicts per run, saver ops on one line, the checkpoint-against-checkpoint summary', () => {
+  const finding = (id: string, op: string, observed: 'confirmed' | 'not-observed' | 'inconclusive', evidence: string, statik: 'active' | 'dormant' | 'ungated') =>
+    ({ id, op, capability: 'file-write' as const, target: op === 'WriteFile' ? '/tmp/c' : null, static: statik, observed, evidence: [evidence] });
+  const base = { policy: { signature: 'serving_default' }, filesWritten: [], syscalls: [] } as unknown as SandboxRunReport;
+  const saverLine = "TensorFlow's own save/restore machinery: the runner's load and restore exercise it";
+  const own = { ...base, checkpoint: 'm/variables/variables', findings: [finding('F1', 'WriteFile', 'confirmed', 'openat(write) /tmp/c → ok', 'dormant'), finding('F2', 'SaveV2', 'inconclusive', saverLine, 'ungated'), finding('F3', 'RestoreV2', 'inconclusive', saverLine, 'ungated')] };
+  const active = { ...base, checkpoint: 'm/ckpt', findings: [finding('F1', 'WriteFile', 'not-observed', 'the signature serving_default returned', 'active')] };
+  const runs = [own, active];
+  const text = renderComparisonText({ runs, differences: [], disagreements: findDisagreements(runs) });
+  const lines = text.split('\n');
+  assert.equal(lines[0], 'DISAGREEMENT between the static analysis and the sandbox (2):');
+  assert.ok(text.includes('F1   WriteFile (file-write /tmp/c): static dormant, sandbox CONFIRMED'));
+  assert.ok(text.includes("  F2 SaveV2, F3 RestoreV2: TensorFlow's own save/restore machinery, not judged by the run (inconclusive)"));
+  assert.ok(text.includes('  under m/variables/variables: wrote /tmp/c\n  under m/ckpt: none of that'));
 });
