@@ -7,11 +7,18 @@ import { openModel } from '../main/formats/index.ts';
 import { openCheckpoint, readCheckpointTensor } from '../main/formats/tensorbundle.ts';
 import { scanModel } from '../main/analysis/scan.ts';
 import { TOOL_VERSION } from '../main/version.ts';
+import { SEVERITY_RANK } from '../shared/findings.ts';
+import type { ModelIR } from '../shared/ir.ts';
 
 function peakRssMb(): number {
   const status = readFileSync('/proc/self/status', 'utf8');
   const match = /VmHWM:\s+(\d+) kB/.exec(status);
   return match ? Math.round(Number(match[1]) / 1024) : Math.round(process.memoryUsage().rss / 1048576);
+}
+
+/** Nodes of every meta graph, its top-level graph and its function library. */
+function nodeCount(model: ModelIR): number {
+  return model.metaGraphs.reduce((n, m) => n + m.graph.nodes.length + m.graph.library.reduce((k, f) => k + f.nodes.length, 0), 0);
 }
 
 async function main(): Promise<void> {
@@ -22,8 +29,7 @@ async function main(): Promise<void> {
     const start = performance.now();
     const model = await openModel(path);
     const ms = performance.now() - start;
-    const nodes = model.metaGraphs.reduce((n, m) => n + m.graph.nodes.length + m.graph.library.reduce((k, f) => k + f.nodes.length, 0), 0);
-    console.log(JSON.stringify({ ms, nodes, peakRssMb: peakRssMb(), baselineRssMb: baseline }));
+    console.log(JSON.stringify({ ms, nodes: nodeCount(model), peakRssMb: peakRssMb(), baselineRssMb: baseline }));
   } else if (task === 'scan') {
     const start = performance.now();
     const model = await openModel(path);
@@ -31,7 +37,18 @@ async function main(): Promise<void> {
     const checkpoints = model.checkpoint ? [{ label: `${path}/variables/variables`, checkpoint: model.checkpoint }] : [];
     const report = await scanModel(model, { checkpoints, toolVersion: TOOL_VERSION });
     const end = performance.now();
-    console.log(JSON.stringify({ ms: end - start, parseMs: parsed - start, analyseMs: end - parsed, findings: report.findings.length, peakRssMb: peakRssMb() }));
+    console.log(
+      JSON.stringify({
+        ms: end - start,
+        parseMs: parsed - start,
+        analyseMs: end - parsed,
+        nodes: nodeCount(model),
+        layers: model.keras?.layers.length ?? 0,
+        findings: report.findings.length,
+        mediumOrAbove: report.findings.filter((f) => SEVERITY_RANK[f.severity] >= SEVERITY_RANK.medium).length,
+        peakRssMb: peakRssMb(),
+      }),
+    );
   } else if (task === 'lookup') {
     const ckpt = await openCheckpoint(path);
     const runs: number[] = [];

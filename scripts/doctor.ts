@@ -17,5 +17,5 @@ for (const tool of tools()) {
 }
 if (fatal) {
   console.log(`doctor: ${fatal} tool(s) that .ci/run installs are missing (CI=true): fix .ci/run`);
-  process.exit(1);
+  process.exitCode = 1; // not process.exit: the table above may still be on its way into a pipe
 }

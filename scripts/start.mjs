@@ -24,15 +24,19 @@ if (invokedDirectly) {
     const built = spawnSync(process.execPath, [resolve(ROOT, 'scripts', 'build.mjs')], { cwd: ROOT, stdio: 'inherit' });
     if (built.status !== 0) process.exit(built.status ?? 1);
   }
+  // exit codes are set, not forced with process.exit, so a message written to a pipe arrives whole
   const electron = locateElectron();
   if (!electron.path) {
     console.error(`tfaudit: cannot start the desktop app: the Electron binary is not installed and could not be downloaded (${electron.reason}). \`npx tfaudit serve\` gives the same workbench in a browser.`);
-    process.exit(1);
+    process.exitCode = 1;
+  } else {
+    const child = spawn(electron.path, [ROOT, ...args.filter((a) => a !== '--no-build')], { cwd: ROOT, stdio: 'inherit' });
+    child.on('error', (error) => {
+      console.error(`tfaudit: cannot start the desktop app: ${electron.path} did not run (${error.message}). \`npx tfaudit serve\` gives the same workbench in a browser.`);
+      process.exitCode = 1;
+    });
+    child.on('exit', (code, signal) => {
+      process.exitCode = code ?? (signal ? 1 : 0);
+    });
   }
-  const child = spawn(electron.path, [ROOT, ...args.filter((a) => a !== '--no-build')], { cwd: ROOT, stdio: 'inherit' });
-  child.on('error', (error) => {
-    console.error(`tfaudit: cannot start the desktop app: ${electron.path} did not run (${error.message}). \`npx tfaudit serve\` gives the same workbench in a browser.`);
-    process.exit(1);
-  });
-  child.on('exit', (code, signal) => process.exit(code ?? (signal ? 1 : 0)));
 }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isolatedNodeCommand } from '../../../main/sandbox/analyzer-isolation.ts';
@@ -67,4 +67,27 @@ test('without bubblewrap the analyzer is reported as not isolated, with the reas
   assert.equal(command.isolated, false);
   if (!command.isolated) assert.match(command.reason, /apt-get install bubblewrap/);
   assert.equal(isolatedNodeCommand({ script: 'relative.mjs', args: [], readOnlyPaths: [], memoryMb: 1, timeoutSeconds: 1 }).isolated, false);
+});
+
+test('isolated analyzer: a code root whose node_modules links elsewhere (a git worktree) still resolves its packages', { skip: skipWithoutBwrap }, () => {
+  const dir = tempDir('tfaudit-isolation-');
+  try {
+    const shared = join(dir, 'shared-install', 'node_modules');
+    mkdirSync(join(shared, 'probe-package'), { recursive: true });
+    writeFileSync(join(shared, 'probe-package', 'package.json'), JSON.stringify({ name: 'probe-package', type: 'module', exports: './index.js' }));
+    writeFileSync(join(shared, 'probe-package', 'index.js'), 'export const answer = 42;\n');
+    const codeRoot = join(dir, 'worktree');
+    mkdirSync(codeRoot);
+    symlinkSync(shared, join(codeRoot, 'node_modules'));
+    const script = join(codeRoot, 'entry.mjs');
+    writeFileSync(script, "import { answer } from 'probe-package';\nprocess.stdout.write(`answer ${answer}\\n`);\n");
+    const command = isolatedNodeCommand({ script, args: [], codeRoot, readOnlyPaths: [], memoryMb: 256, timeoutSeconds: 30 });
+    assert.ok(command.isolated);
+    if (!command.isolated) return;
+    const result = spawnSync(command.argv[0]!, command.argv.slice(1), { encoding: 'utf8', timeout: 60000 });
+    assert.equal(result.status, 0, result.stderr);
+    assert.equal(result.stdout, 'answer 42\n');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
