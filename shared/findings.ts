@@ -14,6 +14,7 @@ export const CAPABILITIES = [
   'resource-exhaustion',
   'custom-op',
   'policy',
+  'integrity',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -126,6 +127,47 @@ export interface Finding {
   details?: Record<string, string>;
 }
 
+/** How a checkpoint binds to the model, as TensorFlow's restore would bind it. */
+export interface CheckpointCoverage {
+  /** object-graph: TF2 TrackableObjectGraph walked against the SavedObjectGraph; names: by variable name (TF1 Saver); own: the model's own checkpoint. */
+  method: 'object-graph' | 'names' | 'own';
+  /** Object path in the checkpoint where the model's root binds ('' = the checkpoint root); null for name-based. */
+  root: string | null;
+  /** The same path as local names (they may contain '/'), for restoring it in TensorFlow. */
+  rootPath: string[] | null;
+  /** The restore call that binds this way. */
+  restoreCall: string | null;
+  matched: number;
+  total: number;
+  /** Model variables the checkpoint lacks (TensorFlow keeps the model's own value). */
+  missing: string[];
+  /** Checkpoint keys nothing in the model takes (optimizer slots, save_counter, ...), first 200. */
+  extra: string[];
+  extraCount: number;
+  mismatches: { variable: string; checkpointKey: string; reason: string }[];
+  /** Set when TensorFlow refuses the restore (dtype/shape mismatch), with the reason. */
+  refused: string | null;
+  /** Not one of the model's variables is in the checkpoint. */
+  differentModel: boolean;
+  /** How many checkpoint nodes bind variables as the model's root. */
+  candidates: number;
+  /** The other candidate roots, each evaluated as its own entry. */
+  alternatives: string[];
+  /** Set when the checkpoint cannot be read or verified; its verdicts are unknown. */
+  integrity?: string;
+  notes: string[];
+}
+
+export interface CheckpointReport {
+  /** Label used in activations. */
+  path: string;
+  /** The checkpoint as the user gave it (a folder, a prefix), when the label differs. */
+  given?: string;
+  /** Other checkpoints of a CheckpointManager folder (`ckpt-N`), newest last. */
+  siblings?: string[];
+  coverage?: CheckpointCoverage;
+}
+
 export interface ReportError {
   file: string;
   message: string;
@@ -140,7 +182,7 @@ export interface ScanReport {
     files: { path: string; size: number; sha256: string }[];
     tensorflowVersion: string | null;
   };
-  checkpoints: { path: string }[];
+  checkpoints: CheckpointReport[];
   findings: Finding[];
   errors: ReportError[];
   /** What was and was not analysed, for the report's "method and limits". */

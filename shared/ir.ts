@@ -291,6 +291,8 @@ export interface ModelIR {
     kerasMetadata: boolean;
     assets: string[];
     assetsExtra: string[];
+    /** Set when variables/variables.index does not hash to fingerprint.pb's checkpoint_hash. */
+    checkpointHashMismatch?: string;
   };
   /** The checkpoint that belongs to the model (SavedModel `variables/`, or the opened checkpoint). */
   checkpoint?: CheckpointIR;

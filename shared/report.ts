@@ -1,7 +1,7 @@
 // What an exported audit is made of: the scan, the model facts, the sandbox runs and who signs
 // it. The PDF (main/report/pdf.ts) and the vulnerability draft (main/report/vuln.ts) render it;
 // the renderer builds it for the Export buttons.
-import type { Finding, ScanReport, Severity } from './findings.ts';
+import type { CheckpointReport, Finding, ScanReport, Severity } from './findings.ts';
 import { SEVERITIES, SEVERITY_RANK } from './findings.ts';
 import type { ModelSummary } from './summary.ts';
 import type { SandboxRunReport } from './sandbox.ts';
@@ -39,6 +39,7 @@ const CAPABILITY_PHRASE: Record<string, string> = {
   'resource-exhaustion': 'resource exhaustion',
   'custom-op': 'custom native code',
   policy: 'ops outside the allowed policy',
+  integrity: 'a checkpoint that fails its integrity checks',
 };
 
 export function capabilityPhrase(capability: string): string {
@@ -63,7 +64,31 @@ export const CAPABILITY_IMPACT: Record<string, string> = {
   'custom-op':
     'The model needs an op outside TensorFlow: its kernel is arbitrary native code loaded from a library, which runs with the process privileges.',
   policy: 'The model uses ops outside the allowed inference policy; their effects were not approved.',
+  integrity:
+    'A checkpoint is corrupt or was changed after export: its values cannot be read or trusted, so which branches it switches on cannot be judged.',
 };
+
+/** How a checkpoint binds to the model, in one line for the text report, the PDF and the UI. */
+export function coverageSummary(entry: CheckpointReport): string {
+  const c = entry.coverage;
+  if (!c) return '';
+  const parts: string[] = [];
+  if (c.integrity) parts.push(`integrity: ${c.integrity}${c.method === 'own' ? '' : ' (verdicts under it are unknown)'}`);
+  if (c.method === 'own') parts.push(`the model's own checkpoint: ${c.total} variable(s)`);
+  else if (c.differentModel) parts.push(`a checkpoint of a different model: none of the model's ${c.total} variables is in it; TensorFlow restores nothing and the model keeps its own values`);
+  else {
+    const where = c.method === 'object-graph' ? `object graph, root ${c.root === '' ? '(checkpoint root)' : c.root}` : 'by name';
+    parts.push(`${where}: ${c.matched} of ${c.total} variables matched`);
+    if (c.matched < c.total) parts.push(`${c.total - c.matched} not in the checkpoint keep the model's own value (${c.missing.slice(0, 5).join(', ')}${c.missing.length > 5 ? ', …' : ''})`);
+  }
+  if (c.restoreCall && !c.differentModel) parts.push(`TensorFlow binds it with ${c.restoreCall}`);
+  if (c.extraCount) parts.push(`${c.extraCount} extra key(s) ignored, as expect_partial() does (${c.extra.slice(0, 4).join(', ')}${c.extraCount > 4 ? ', …' : ''})`);
+  if (c.refused) parts.push(c.refused);
+  if (c.candidates > 1 && c.alternatives.length) parts.push(`${c.candidates} candidate roots; also evaluated at ${c.alternatives.map((a) => a || '(checkpoint root)').join(', ')}`);
+  if (entry.siblings?.length) parts.push(`CheckpointManager folder: ${entry.siblings.map((s) => s.split('/').pop()).join(', ')}`);
+  for (const n of c.notes) if (!n.startsWith('CheckpointManager folder')) parts.push(n);
+  return parts.join('; ');
+}
 
 /** One sentence: the audit's verdict. */
 export function verdictSentence(report: ScanReport): string {

@@ -11,6 +11,8 @@ export interface SandboxPolicy {
   modelPath: string;
   /** Checkpoint prefix the tf-python runner restores before running, if any. */
   checkpoint: string | null;
+  /** Where the model's root binds in an object-based checkpoint (local names; [] = the checkpoint root), as the static analysis bound it. */
+  checkpointRoot?: string[] | null;
   signature: string | null;
   /** Fresh writable directory, the only writable place. */
   scratchDir: string;

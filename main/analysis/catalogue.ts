@@ -38,6 +38,7 @@ export const CAPABILITY_DESCRIPTIONS: Record<Capability, string> = {
   'resource-exhaustion': 'Allocates memory, time or threads in proportion to a value that can be made huge.',
   'custom-op': 'An op TensorFlow does not define: its kernel is native code shipped with the model and can do anything.',
   policy: 'An op outside the allowlist policy given for the scan.',
+  integrity: 'A checkpoint or model file that fails its integrity checks (crc, bounds, size, fingerprint): what cannot be read cannot be judged safe.',
 };
 
 interface Where {

@@ -23,11 +23,20 @@ import { nestedGraphs } from './nested.ts';
 import { readCheckpointTensor } from '../formats/tensorbundle.ts';
 import { LIMITS } from '../formats/errors.ts';
 import { kerasFindings } from './keras.ts';
+import type { CheckpointBinding } from './checkpoint-binding.ts';
 import { tfliteFindings } from './tflite.ts';
 
 export interface ScanCheckpoint {
   label: string;
-  checkpoint: CheckpointIR;
+  /** null when the checkpoint could not be read: its verdicts are unknown, for `unreadable`. */
+  checkpoint: CheckpointIR | null;
+  /** How TensorFlow binds it to the model; absent for the model's own checkpoint (keys are the model's). */
+  binding?: CheckpointBinding;
+  /** The model's own checkpoint: variables the bound one lacks keep these values. */
+  fallback?: CheckpointIR;
+  unreadable?: string;
+  /** Integrity failures (crc, bounds, size, fingerprint), each naming the file: each gives an `integrity` finding. */
+  integrity?: string[];
 }
 
 export interface ScanOptions {
@@ -98,7 +107,7 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
     const g = graphs[gi];
     try {
       const cg = buildCallGraph(g.meta.graph, g.meta.strippedOpList);
-      const naming = buildVariableNaming(cg, g.meta, model.checkpoint ?? options.checkpoints[0]?.checkpoint);
+      const naming = buildVariableNaming(cg, g.meta, model.checkpoint ?? options.checkpoints[0]?.checkpoint ?? undefined);
       const hasMeta = model.format !== 'graph-def' || g.meta.signatures.length > 0 || g.meta.saverDef !== null;
       const reach = computeReach(cg, findEntryPoints(cg, g.inherited || !hasMeta ? null : g.meta));
       const ctx: GraphContext = { cg, naming, reach, meta: g.meta, metaLabel: g.metaLabel, modelDir, prefix: g.prefix, inherited: g.inherited };
@@ -133,6 +142,7 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
     }
   }
   drafts.push(...formatFindings(model, errors));
+  drafts.push(...integrityFindings(options.checkpoints));
   drafts.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || CAPABILITIES.indexOf(a.capability) - CAPABILITIES.indexOf(b.capability) || compareText(`${a.function ?? ''}/${a.node}`, `${b.function ?? ''}/${b.node}`));
   const findings: Finding[] = drafts.map((d, i) => ({ id: `F${i + 1}`, ...d }));
   for (const w of model.warnings) notes.push(w);
@@ -152,6 +162,45 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
       notes,
     },
   };
+}
+
+/**
+ * A checkpoint that fails its integrity checks is a finding of its own: what cannot be read
+ * cannot be judged safe, and a changed checkpoint is how a dormant branch gets switched on.
+ */
+function integrityFindings(checkpoints: ScanCheckpoint[]): Draft[] {
+  const out: Draft[] = [];
+  const seen = new Set<string>();
+  for (const c of checkpoints) {
+    const problems = c.integrity ?? [];
+    if (!problems.length) continue;
+    const file = c.checkpoint?.prefix ?? c.label;
+    const key = `${file}\0${problems.join('\0')}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const unreadable = !!c.unreadable;
+    const severity: Severity = unreadable ? 'high' : 'medium';
+    const nodes = [{ id: 'c', label: c.label, kind: 'variable' as const, detail: problems[0] }, { id: 'u', label: 'integrity check', kind: 'unsafe' as const, detail: `${problems.length} problem(s)` }];
+    out.push({
+      rule: 'integrity/checkpoint',
+      severity,
+      capability: 'integrity',
+      op: 'checkpoint',
+      node: file,
+      function: null,
+      metaGraph: null,
+      message: `Checkpoint ${c.label} fails its integrity checks (${problems.length} problem(s): ${problems.slice(0, 3).join('; ')}${problems.length > 3 ? '; …' : ''}).${unreadable ? ' Its verdicts are unknown: what cannot be read cannot be judged safe.' : ''}`,
+      evidence: problems.slice(0, 50),
+      arguments: [],
+      reachability: 'load',
+      entryPoints: [],
+      trigger: { kind: 'none', variables: [], gates: [], activation: [{ checkpoint: c.label, state: 'unknown', values: {}, reason: problems[0]! }] },
+      figure: { nodes, edges: [{ from: 'c', to: 'u' }] },
+      recommendation: 'Do not load this checkpoint: obtain it again from its source and compare hashes; a checkpoint changed after export can switch branches of the model.',
+      details: { file },
+    });
+  }
+  return out;
 }
 
 /** Keras and TFLite findings come from their own analysers (keras.ts, tflite.ts). */
@@ -357,28 +406,50 @@ function collectKeys(ctx: GraphContext, candidates: Candidate[]): Set<string> {
   return keys;
 }
 
-async function loadValues(ckpt: CheckpointIR, keys: Set<string>, readTensor: NonNullable<ScanOptions['readTensor']>): Promise<Map<string, Val | string>> {
+const OWN_VALUE_NOTE = "not in this checkpoint: the model's own value, which TensorFlow keeps";
+
+/** Values of the keys under one checkpoint, read through its binding; strings say why a value is unknown. */
+async function loadValues(c: ScanCheckpoint, keys: Set<string>, readTensor: NonNullable<ScanOptions['readTensor']>): Promise<{ values: Map<string, Val | string>; ownValues: Set<string> }> {
   const values = new Map<string, Val | string>();
-  const entries = new Map(ckpt.entries.map((e) => [e.key, e]));
+  const ownValues = new Set<string>();
+  const ckpt = c.checkpoint;
+  const refused = c.binding?.coverage.refused;
   for (const key of keys) {
-    const entry = entries.get(key);
-    if (!entry) {
-      values.set(key, `not in checkpoint ${ckpt.prefix}`);
+    if (!ckpt) {
+      values.set(key, `checkpoint ${c.label} cannot be read: ${c.unreadable ?? 'unknown reason'}`);
       continue;
     }
-    const count = entry.shape.reduce((a, b) => a * b, 1);
-    if (count > MAX_EVAL_ELEMENTS) {
-      values.set(key, `${count} elements: too large to evaluate`);
+    if (refused) {
+      values.set(key, refused);
       continue;
     }
-    try {
-      const v = tensorToVal(await readTensor(ckpt, key), MAX_EVAL_ELEMENTS);
-      values.set(key, v);
-    } catch (e) {
-      values.set(key, `unreadable: ${e instanceof Error ? e.message : String(e)}`);
+    let bound = c.binding ? c.binding.keyMap.get(key) : key;
+    if (bound === undefined && c.binding?.byName && ckpt.entries.some((e) => e.key === key)) bound = key;
+    if (bound === undefined && c.fallback) {
+      const own = await readValue(c.fallback, key, readTensor);
+      values.set(key, typeof own === 'string' ? `${OWN_VALUE_NOTE}, and that ${own}` : own);
+      if (typeof own !== 'string') ownValues.add(key);
+      continue;
     }
+    values.set(key, bound === undefined ? `not in checkpoint ${ckpt.prefix}` : await readValue(ckpt, bound, readTensor));
   }
-  return values;
+  return { values, ownValues };
+}
+
+const entryIndex = new WeakMap<CheckpointIR, Map<string, CheckpointIR['entries'][number]>>();
+
+async function readValue(ckpt: CheckpointIR, key: string, readTensor: NonNullable<ScanOptions['readTensor']>): Promise<Val | string> {
+  let index = entryIndex.get(ckpt);
+  if (!index) entryIndex.set(ckpt, (index = new Map(ckpt.entries.map((e) => [e.key, e]))));
+  const entry = index.get(key);
+  if (!entry) return `not in checkpoint ${ckpt.prefix}`;
+  const count = entry.shape.reduce((a, b) => a * b, 1);
+  if (count > MAX_EVAL_ELEMENTS) return `${count} elements: too large to evaluate`;
+  try {
+    return tensorToVal(await readTensor(ckpt, key), MAX_EVAL_ELEMENTS);
+  } catch (e) {
+    return `unreadable: ${e instanceof Error ? e.message : String(e)}`;
+  }
 }
 
 async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOptions, readTensor: NonNullable<ScanOptions['readTensor']>): Promise<Draft[]> {
@@ -388,7 +459,7 @@ async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOp
   const evaluators: Checkpointed[] = [];
   const constants = constantEvaluators(modelFile);
   for (const c of options.checkpoints) {
-    const values = await loadValues(c.checkpoint, keys, readTensor);
+    const { values, ownValues } = await loadValues(c, keys, readTensor);
     // A variable the checkpoint does not hold keeps the value its initialiser assigns (TF1).
     for (const [key, v] of values) {
       if (typeof v !== 'string' || !v.startsWith('not in checkpoint')) continue;
@@ -405,7 +476,7 @@ async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOp
       }
       return e;
     };
-    evaluators.push({ label: c.label, values, ev });
+    evaluators.push({ label: c.label, values, ownValues, ev });
   }
   const folded = makeEvaluator(ctx.cg, ctx.naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS, assumeTaken: true });
   const argCtx: ArgumentContext = { cg: ctx.cg, naming: ctx.naming, constants: folded, modelDir: ctx.modelDir, checkpoints: evaluators.map((e) => ({ label: e.label, evaluator: e.ev(ctx) })) };
@@ -424,6 +495,8 @@ async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOp
 interface Checkpointed {
   label: string;
   values: Map<string, Val | string>;
+  /** Keys whose value is the model's own because the checkpoint lacks them. */
+  ownValues: Set<string>;
   ev: (graph: GraphContext) => Evaluator;
 }
 
@@ -454,7 +527,7 @@ function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, const
   let state: ActivationState = 'active';
   const reasons: string[] = [];
   for (const g of c.gates) {
-    for (const k of g.slice.variables) values[k] = showValue(e.values.get(k));
+    for (const k of g.slice.variables) values[k] = showValue(e.values.get(k)) + (e.ownValues.has(k) ? ` (${OWN_VALUE_NOTE})` : '');
     const gateName = `${g.site.frame.scope.name ?? ''}/${g.site.frame.scope.nodes[g.site.node].name}`.replace(/^\//, '');
     const r = g.site.predicate ? e.ev(g.graph).evaluate(g.site.predicate) : ({ ok: false, dead: false, reason: 'predicate not found' } as const);
     if (!r.ok) {
@@ -471,7 +544,7 @@ function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, const
   let size: SizeVerdict | null = null;
   if (c.size) {
     size = sizeFinding(c.frame.scope.nodes[c.node], c.size.tensors, e.ev(ctx));
-    for (const t of c.size.tensors) for (const k of t.slice.variables) values[k] = showValue(e.values.get(k));
+    for (const t of c.size.tensors) for (const k of t.slice.variables) values[k] = showValue(e.values.get(k)) + (e.ownValues.has(k) ? ` (${OWN_VALUE_NOTE})` : '');
     if (size.elements !== null) values.elements = String(size.elements);
     if (size.bytes !== null) values.bytes = String(size.bytes);
     reasons.push(size.reason);

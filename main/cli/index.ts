@@ -2,7 +2,7 @@
 // 1 findings at or above it, 2 unreadable or unsupported input, 4 usage error.
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { collect, positiveInt } from './options.ts';
+import { collect, collectScopeRemap, positiveInt } from './options.ts';
 import { reportDate } from '../report/date.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../shared/findings.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
@@ -79,7 +79,8 @@ export function buildProgram(): Command {
       .command('scan')
       .description('find what the model can do (files, network, code, memory) and which checkpoint switches it on')
       .argument('<path>', 'SavedModel folder, .pb/.pbtxt/.meta, checkpoint prefix, .keras/.h5 or .tflite; with --recursive, a folder of models')
-      .option('--checkpoint <prefix>', 'also evaluate the model under this checkpoint (repeatable)', collect, [])
+      .option('--checkpoint <prefix>', 'also evaluate the model under this checkpoint: a prefix, or a CheckpointManager folder (its latest ckpt-N) (repeatable)', collect, [])
+      .option('--checkpoint-map <OLD=NEW>', 'name-based checkpoints: names under scope OLD restore the model variables under scope NEW, as init_from_checkpoint (repeatable)', collectScopeRemap, [])
       .addOption(new Option('--format <format>', 'output format (jsonl: with --recursive, one line per model)').choices(['text', 'json', 'sarif', 'jsonl']).default('text'))
       .option('--output <file>', 'write the report to a file instead of standard output')
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices([...SEVERITIES]).default('high'))
@@ -101,7 +102,7 @@ export function buildProgram(): Command {
       if (opts[flag] !== undefined) throw new CliExit(EXIT.usage, `${TOOL_NAME}: --${flag} needs --recursive`);
     }
     if (opts.format === 'jsonl') throw new CliExit(EXIT.usage, `${TOOL_NAME}: --format jsonl needs --recursive (one line per model)`);
-    const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, policy: opts.policy ?? null }, workerOptions(opts));
+    const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, checkpointMaps: opts.checkpointMap, policy: opts.policy ?? null }, workerOptions(opts));
     const report = result.report;
     if (opts.format === 'json') emit(JSON.stringify(report, null, 2), opts.output);
     else if (opts.format === 'sarif') emit(JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2), opts.output);

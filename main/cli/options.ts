@@ -6,6 +6,12 @@ export function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
 }
 
+/** Repeatable `--checkpoint-map OLD=NEW`: checkpoint scope OLD restores the model's scope NEW. */
+export function collectScopeRemap(value: string, previous: string[]): string[] {
+  if (!value.includes('=')) throw new InvalidArgumentError('expected OLD=NEW (checkpoint scope = model scope, e.g. tower0/=model/)');
+  return [...previous, value];
+}
+
 export function positiveInt(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive whole number');

@@ -41,6 +41,8 @@ interface Analysis {
   signatures: string[];
   inputs: Record<string, Record<string, TensorInfoIR>>;
   note: string | null;
+  /** Where the analysis bound the model's root in the checkpoint (object-based), for the runner. */
+  checkpointRoot?: string[] | null;
 }
 
 /** Findings and signatures from the (isolated) analyzer worker; a failure yields none, with a note. */
@@ -52,7 +54,8 @@ async function analyseForPolicy(path: string, checkpoint: string | undefined): P
     // the serving meta graph's signatures (the runners load tag "serve")
     const metas = [...result.summary.metaGraphs].sort((a, b) => Number(b.tags.includes('serve')) - Number(a.tags.includes('serve')));
     for (const meta of metas) for (const signature of meta.signatures) inputs[signature.key] ??= signature.inputs;
-    return { findings: result.report.findings, signatures: Object.keys(inputs), inputs, note: null };
+    const bound = result.report.checkpoints.find((c) => c.given === checkpoint);
+    return { findings: result.report.findings, signatures: Object.keys(inputs), inputs, note: null, checkpointRoot: bound?.coverage?.rootPath ?? null };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { findings: [], signatures: [], inputs: {}, note: `static scan failed (${message}); the policy is derived from no findings` };
@@ -177,6 +180,7 @@ export async function sandboxCli(path: string, opts: SandboxCliOptions = {}): Pr
     findings: analysis.findings,
     signatures: analysis.signatures,
     checkpoint: opts.checkpoint ? resolve(opts.checkpoint) : null,
+    checkpointRoot: analysis.checkpointRoot ?? null,
     overrides: { runner, allowNetwork: opts.allowNetwork === true, timeoutSeconds: opts.timeout, memoryMb: opts.memory, signature: opts.signature ?? null },
     runner: { command, readOnlyMounts: runtime.readOnlyMounts },
     backend: detection.backend,

@@ -177,9 +177,10 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
     warnings.push(`${dir}: the graph has variables but variables/variables.index is missing`);
   }
 
+  let checkpointHashMismatch: string | null = null;
   if (checkpoint && fingerprint) {
-    const mismatch = await checkpointFingerprintMismatch(`${variablesPrefix}.index`, fingerprint);
-    if (mismatch) warnings.push(mismatch);
+    checkpointHashMismatch = await checkpointFingerprintMismatch(`${variablesPrefix}.index`, fingerprint);
+    if (checkpointHashMismatch) warnings.push(checkpointHashMismatch);
   }
 
   const model: ModelIR = {
@@ -197,6 +198,7 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
     warnings,
   };
   if (checkpoint) model.checkpoint = checkpoint;
+  if (checkpointHashMismatch) model.savedModel!.checkpointHashMismatch = checkpointHashMismatch;
   if (keras) model.keras = keras;
   return model;
 }

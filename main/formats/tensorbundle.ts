@@ -669,3 +669,74 @@ async function openFromStateFile(stateFile: string): Promise<CheckpointIR> {
   }
   throw new ModelError(stateFile, `model_checkpoint_path "${target}" points at no checkpoint (looked for ${candidates.join(' and ')})`);
 }
+
+/** Bytes of data shards verified per checkpoint; beyond it the rest is reported as unverified. */
+export const MAX_VERIFY_BYTES = 8 * 1024 * 1024 * 1024;
+
+/**
+ * Checks every stored tensor of a V2 checkpoint as TensorFlow's reader would before trusting
+ * it: its byte range lies inside its data shard, a fixed-size dtype's shape agrees with the
+ * byte count, and the bytes match the entry's crc32c. Returns one problem per failing entry,
+ * each naming the file; an empty list means every entry verified.
+ */
+export async function verifyCheckpoint(ckpt: CheckpointIR): Promise<string[]> {
+  if (ckpt.version !== 'v2') return [];
+  const problems: string[] = [];
+  const shards = new Map<number, OpenShard | string>();
+  let budget = MAX_VERIFY_BYTES;
+  const shardOf = async (shardId: number, key: string): Promise<OpenShard | string> => {
+    let s = shards.get(shardId);
+    if (s === undefined) {
+      s = await openShard(ckpt, shardId, key).catch((e: unknown) => (e instanceof ModelError ? e.message : String(e)));
+      shards.set(shardId, s);
+      if (typeof s === 'string') problems.push(s);
+    }
+    return s;
+  };
+  const check = async (piece: { key: string; dtype: BundleEntryIR['dtype']; shape: number[]; shardId: number; offset: number; size: number; crc32c: number | null }) => {
+    const shard = await shardOf(piece.shardId, piece.key);
+    if (typeof shard === 'string') return;
+    if (piece.offset + piece.size > shard.size) {
+      problems.push(`${shard.file}: tensor "${piece.key}" at offset ${piece.offset} with ${piece.size} bytes points outside the ${shard.size}-byte data file`);
+      return;
+    }
+    const base = baseDtype(piece.dtype);
+    if (base === 'DT_STRING') {
+      // The crc of a string tensor covers its decoded lengths, not the raw bytes: decode it.
+      if (piece.size > LIMITS.maxTensorReadBytes || budget < piece.size) return;
+      budget -= piece.size;
+      try {
+        await readFromShard(ckpt, { ...piece }, shard);
+      } catch (error) {
+        if (!(error instanceof ModelError)) throw error;
+        problems.push(error.message);
+      }
+      return;
+    }
+    const elementSize = dtypeSize(base);
+    const count = elementCount(piece.shape);
+    if (elementSize !== null && count !== null && count * elementSize !== piece.size) {
+      problems.push(`${shard.file}: tensor "${piece.key}": shape ${piece.dtype}[${piece.shape.join(',')}] needs ${count * elementSize} bytes but the entry holds ${piece.size}`);
+      return;
+    }
+    if (piece.crc32c === null) return;
+    // Tensors past the budget are still crc-checked when the analysis reads them.
+    if (budget < piece.size) return;
+    budget -= piece.size;
+    const crc = await new RangeReader(shard.handle, piece.offset, piece.size, shard.file).crcOnly();
+    if (unmaskCrc(piece.crc32c) !== crc) problems.push(`${shard.file}: tensor "${piece.key}": block crc32c mismatch (index says ${piece.crc32c}, data gives ${maskCrc(crc)})`);
+  };
+  try {
+    for (const entry of ckpt.entries) {
+      if (entry.key === HEADER_KEY) continue;
+      if (entry.sliceParts) {
+        for (const [i, part] of entry.sliceParts.entries()) {
+          await check({ key: `${entry.key} (slice ${i})`, dtype: entry.dtype, shape: part.extents.map((e, d) => (e.length < 0 ? entry.shape[d] ?? 0 : e.length)), shardId: part.shardId, offset: part.offset, size: part.size, crc32c: part.crc32c });
+        }
+      } else if (!entry.slices) await check(entry);
+    }
+  } finally {
+    for (const s of shards.values()) if (typeof s !== 'string') await s.handle.close();
+  }
+  return problems;
+}

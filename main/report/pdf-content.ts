@@ -5,7 +5,7 @@ import { SEVERITIES, type Finding, type Severity } from '../../shared/findings.t
 import type { SandboxRunReport } from '../../shared/sandbox.ts';
 import { branchesToUnsafe, layoutFigure } from '../../shared/figure-layout.ts';
 import { figureToSvg } from '../../shared/figure-svg.ts';
-import { bySeverity, capabilityPhrase, countBySeverity, verdictSentence, type AuditDocument } from '../../shared/report.ts';
+import { bySeverity, capabilityPhrase, countBySeverity, coverageSummary, verdictSentence, type AuditDocument } from '../../shared/report.ts';
 import { forCourier, forRoboto } from './pdf-fonts.ts';
 
 // Loose on purpose: pdfmake's document definition is a dynamic tree of plain objects.
@@ -408,7 +408,7 @@ function method(doc: AuditDocument): Content[] {
       ['Ops analysed', String(a.opsAnalysed)],
       ['Functions analysed', String(a.functionsAnalysed)],
       ['Meta graphs', String(summary.metaGraphs.length)],
-      ['Checkpoints', report.checkpoints.length > 0 ? { stack: report.checkpoints.map((c) => mono(c.path)) } : 'none examined'],
+      ['Checkpoints', report.checkpoints.length > 0 ? { stack: report.checkpoints.flatMap((c) => [mono(c.path), ...(c.coverage ? [{ text: t(coverageSummary(c)), fontSize: 8, margin: [0, 0, 0, 4] as [number, number, number, number] }] : [])]) } : 'none examined'],
       ['Isolation', a.isolated ? `isolated: ${t(a.isolation)}` : `NOT isolated${a.isolation ? `: ${t(a.isolation)}` : ''}`],
     ]),
     { text: 'What was not analysed', style: 'h3' },

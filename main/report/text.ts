@@ -1,7 +1,7 @@
 // `tfaudit scan --format text`: findings grouped by severity, each with the chain that proves
 // it, for reading in a terminal. Colour (ANSI) only when asked; model text is always escaped.
 import { SEVERITIES, type Finding, type ScanReport, type Severity } from '../../shared/findings.ts';
-import { countBySeverity, verdictSentence } from '../../shared/report.ts';
+import { countBySeverity, coverageSummary, verdictSentence } from '../../shared/report.ts';
 import { printable as p } from './printable.ts';
 
 export interface TextReportOptions {
@@ -65,7 +65,11 @@ export function renderTextReport(report: ScanReport, options: TextReportOptions 
   const m = report.model;
   lines.push(paint('1', `${p(report.tool.name)} ${p(report.tool.version)}: ${p(m.path)}`));
   lines.push(`format ${p(m.format)}, TensorFlow ${m.tensorflowVersion ? p(m.tensorflowVersion) : 'unknown'}, ${m.files.length} file(s)`);
-  for (const c of report.checkpoints) lines.push(`checkpoint ${p(c.path)}`);
+  for (const c of report.checkpoints) {
+    lines.push(`checkpoint ${p(c.path)}`);
+    const coverage = coverageSummary(c);
+    if (coverage) lines.push(`  ${p(coverage)}`);
+  }
   const counts = countBySeverity(report.findings);
   lines.push('');
   lines.push(paint('1', verdictSentence(report)));

@@ -43,6 +43,8 @@ export interface PolicyInput {
   signatures: string[];
   /** Resolved checkpoint prefix the tf-python runner restores, or null. */
   checkpoint: string | null;
+  /** Where the model's root binds in that checkpoint (from the analysis' binding). */
+  checkpointRoot?: string[] | null;
   overrides: SandboxOverrides;
   /** What the runner needs: the custom argv and the host paths of its runtime (mounted read-only). */
   runner?: { command?: string[]; readOnlyMounts?: string[] };
@@ -227,6 +229,7 @@ export function derivePolicy(input: PolicyInput): SandboxPolicy {
     allowNetwork: input.overrides.allowNetwork === true,
     modelPath: resolve(input.modelPath),
     checkpoint: input.checkpoint ? resolve(input.checkpoint) : null,
+    ...(input.checkpoint && input.checkpointRoot ? { checkpointRoot: input.checkpointRoot } : {}),
     signature,
     scratchDir: input.scratchDir ?? createScratchDir(),
     limits,

@@ -194,6 +194,31 @@ def resolve_path(root, path):
             return None
     return node
 
+def bound_at(path):
+    # The model's root tracked at this object path under a fresh root, as the analysis bound it.
+    if not path:
+        return tf.train.Checkpoint(root=loaded)
+    inner = loaded
+    for name in reversed(path[1:]):
+        holder = tf.Module()
+        holder._track_trackable(inner, name=name, overwrite=True)
+        inner = holder
+    return tf.train.Checkpoint(**{path[0]: inner})
+
+def bound_root(prefix, reader, path):
+    keys = [k for k in reader.get_variable_to_shape_map() if k.endswith("/.ATTRIBUTES/VARIABLE_VALUE")]
+    status = bound_at(path).read(prefix)
+    status.expect_partial()
+    strip = "".join(p + "/" for p in path)
+    verified = {}
+    for key in keys:
+        if not key.startswith(strip):
+            continue
+        variable = resolve_path(loaded, key[len(strip):-len("/.ATTRIBUTES/VARIABLE_VALUE")])
+        if variable is not None and hasattr(variable, "numpy") and (variable.numpy() == reader.get_tensor(key)).all():
+            verified[key] = summarize(variable, 8)
+    return {"mode": "object-based", "root": "/".join(path) or "<root>", "keys": len(keys), "verified": verified, "bound_by": "analysis"}
+
 def object_based(prefix, reader):
     keys = [k for k in reader.get_variable_to_shape_map() if k.endswith("/.ATTRIBUTES/VARIABLE_VALUE")]
     roots = [("", None)]
@@ -258,7 +283,9 @@ def name_based(prefix, reader):
 if cfg.get("checkpoint"):
     try:
         reader = tf.train.load_checkpoint(cfg["checkpoint"])
-        if reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
+        if reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH") and cfg.get("checkpoint_root") is not None:
+            result = bound_root(cfg["checkpoint"], reader, cfg["checkpoint_root"])
+        elif reader.has_tensor("_CHECKPOINTABLE_OBJECT_GRAPH"):
             result = object_based(cfg["checkpoint"], reader)
         else:
             result = name_based(cfg["checkpoint"], reader)
@@ -397,7 +424,7 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
   if (policy.checkpoint && policy.runner !== 'tf-python') notes.push(`checkpoint ${policy.checkpoint} is only restored by the tf-python runner; ignored by ${policy.runner}`);
   switch (policy.runner) {
     case 'tf-python': {
-      const config = { model, checkpoint: insideCheckpoint(policy)?.prefix ?? null, signature: policy.signature };
+      const config = { model, checkpoint: insideCheckpoint(policy)?.prefix ?? null, checkpoint_root: policy.checkpointRoot ?? null, signature: policy.signature };
       return {
         argv: [runtime.python!.python, '-I', '-B', `${INSIDE.runner}/${TF_RUNNER_FILE}`, JSON.stringify(config)],
         env: { TF_CPP_MIN_LOG_LEVEL: '2', OMP_NUM_THREADS: '2' },

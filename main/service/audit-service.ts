@@ -221,8 +221,10 @@ export class AuditService {
     const audit = this.audit(auditId);
     const findings = audit.result.report.findings;
     if (findingId && !findings.some((f) => f.id === findingId)) throw new ApiFailure('not-found', `no finding ${findingId} in this audit`);
-    const checkpoint = this.checkpointPath(audit, overrides.checkpointId ?? this.triggeringCheckpoint(audit, findingId));
+    const choice = this.checkpointChoice(audit, overrides.checkpointId ?? this.triggeringCheckpoint(audit, findingId));
+    const checkpoint = choice?.path ?? null;
     return derivePolicy({
+      checkpointRoot: choice?.root ?? null,
       modelPath: audit.result.summary.path,
       findings: findingId ? findings.filter((f) => f.id === findingId) : findings,
       signatures: audit.result.summary.metaGraphs.flatMap((m) => m.signatures.map((s) => s.key)),
@@ -292,18 +294,31 @@ export class AuditService {
     };
   }
 
-  /** `own` for the model's own checkpoint, `c1`.. for the extra ones, in report order. */
+  /**
+   * `own` for the model's own checkpoint, `c1`.. for the extra ones as given; a checkpoint
+   * bound at several candidate roots gives `c1`, `c1.2`, `c1.3`.. in report order.
+   */
   private checkpointId(audit: Audit, index: number): string {
-    const ownCount = audit.result.report.checkpoints.length - audit.checkpoints.length;
-    return index < ownCount ? 'own' : `c${index - ownCount + 1}`;
+    const entries = audit.result.report.checkpoints;
+    const entry = entries[index];
+    if (!entry) return 'own';
+    const given = entry.given ?? entry.path;
+    const k = audit.checkpoints.indexOf(given);
+    if (k < 0) return 'own';
+    const nth = entries.slice(0, index).filter((e) => (e.given ?? e.path) === given).length;
+    return nth === 0 ? `c${k + 1}` : `c${k + 1}.${nth + 1}`;
   }
 
-  private checkpointPath(audit: Audit, id: string | null): string | null {
+  /** The checkpoint an id names, with the root the analysis bound it at. */
+  private checkpointChoice(audit: Audit, id: string | null): { path: string; root: string[] | null } | null {
     if (!id || id === 'own') return null;
-    const index = Number(id.slice(1)) - 1;
-    const path = audit.checkpoints[index];
-    if (!/^c\d+$/.test(id) || path === undefined) throw new ApiFailure('bad-request', `unknown checkpoint id ${id}`);
-    return path;
+    const m = /^c(\d+)(?:\.(\d+))?$/.exec(id);
+    const path = m ? audit.checkpoints[Number(m[1]) - 1] : undefined;
+    if (!m || path === undefined) throw new ApiFailure('bad-request', `unknown checkpoint id ${id}`);
+    const entries = audit.result.report.checkpoints.filter((e) => (e.given ?? e.path) === path);
+    const entry = entries[m[2] ? Number(m[2]) - 1 : 0];
+    if (m[2] && !entry) throw new ApiFailure('bad-request', `unknown checkpoint id ${id}`);
+    return { path, root: entry?.coverage?.rootPath ?? null };
   }
 
   /** The checkpoint that activates the finding, so "Launch in sandbox" confirms it by default. */

@@ -2,11 +2,16 @@
 // summarise. Runs inside the analyzer worker process (never in the Electron main process).
 import { existsSync, statSync } from 'node:fs';
 import { relative, isAbsolute } from 'node:path';
+import { stat } from 'node:fs/promises';
 import type { ScanReport } from '../../shared/findings.ts';
 import type { ModelSummary } from '../../shared/summary.ts';
 import type { CheckpointIR, ModelIR } from '../../shared/ir.ts';
 import { openModel } from '../formats/index.ts';
-import { openCheckpoint } from '../formats/tensorbundle.ts';
+import { openCheckpoint, verifyCheckpoint } from '../formats/tensorbundle.ts';
+import { readCheckpointState } from '../formats/checkpoint-state.ts';
+import { candidateBindings, parseScopeRemap, type ScopeRemap } from '../analysis/checkpoint-binding.ts';
+import type { CheckpointCoverage, CheckpointReport } from '../../shared/findings.ts';
+import { basename, dirname, join } from 'node:path';
 import { ModelError } from '../formats/errors.ts';
 import { summarizeCheckpoint, summarizeModel } from '../formats/summary.ts';
 import { scanModel, type ScanCheckpoint } from '../analysis/scan.ts';
@@ -19,6 +24,8 @@ export interface AnalyseRequest {
   model: string;
   /** Extra checkpoints, as given. */
   checkpoints: string[];
+  /** `OLD=NEW` scope remaps for name-based checkpoints (checkpoint scope = model scope). */
+  checkpointMaps?: string[];
   policy?: string | null;
   /** 'inspect' reads and summarises only; 'scan' (default) also analyses. */
   mode?: 'inspect' | 'scan';
@@ -75,11 +82,8 @@ export async function analyse(request: AnalyseRequest): Promise<AnalyseResult> {
   const model = await openModel(request.model);
   model.checkpoint ??= (await companionCheckpoint(model)) ?? undefined;
   reportProgress({ stage: 'parse', message: `read ${model.format} ${request.model}`, fraction: null });
-  const checkpoints: ScanCheckpoint[] = [];
-  if (model.checkpoint) checkpoints.push({ label: ownCheckpointLabel(request.model, model, model.checkpoint), checkpoint: model.checkpoint });
-  for (const given of request.checkpoints) {
-    checkpoints.push({ label: given, checkpoint: await openCheckpoint(given) });
-  }
+  const remaps = (request.checkpointMaps ?? []).map(parseScopeRemap);
+  const { checkpoints, entries } = await scanCheckpoints(request, model, remaps);
   const policy = request.policy ? loadOpPolicy(request.policy) : null;
   reportProgress({ stage: 'analyse', message: `analysing data and control flow under ${checkpoints.length} checkpoint(s)`, fraction: null });
   const report = await scanModel(model, {
@@ -89,7 +93,68 @@ export async function analyse(request: AnalyseRequest): Promise<AnalyseResult> {
     isolation: request.isolation ?? { isolated: false, description: 'analysis ran in-process, without an OS sandbox' },
   });
   const summary = summarizeModel(model);
-  return { summary, report: { ...report, checkpoints: checkpoints.map((c) => ({ path: c.label })) } };
+  return { summary, report: { ...report, checkpoints: entries } };
+}
+
+const OWN_COVERAGE = (total: number): CheckpointCoverage => ({ method: 'own', root: null, rootPath: null, restoreCall: null, matched: total, total, missing: [], extra: [], extraCount: 0, mismatches: [], refused: null, differentModel: false, candidates: 1, alternatives: [], notes: [] });
+
+/**
+ * Every checkpoint to evaluate, bound to the model the way TensorFlow's restore binds it. A
+ * checkpoint that cannot be read or verified stays in the list, with unknown verdicts and the reason.
+ */
+export async function scanCheckpoints(request: AnalyseRequest, model: ModelIR, remaps: ScopeRemap[]): Promise<{ checkpoints: ScanCheckpoint[]; entries: CheckpointReport[] }> {
+  const checkpoints: ScanCheckpoint[] = [];
+  const entries: CheckpointReport[] = [];
+  if (model.checkpoint) {
+    const label = ownCheckpointLabel(request.model, model, model.checkpoint);
+    const integrity = [...(await verifyCheckpoint(model.checkpoint)), ...(model.savedModel?.checkpointHashMismatch ? [model.savedModel.checkpointHashMismatch] : [])];
+    const readable = integrity.length === 0 || (integrity.length === 1 && !!model.savedModel?.checkpointHashMismatch);
+    const coverage = OWN_COVERAGE(model.checkpoint.entries.filter((e) => e.key !== '_CHECKPOINTABLE_OBJECT_GRAPH').length);
+    if (integrity.length) coverage.integrity = integrity.join('; ');
+    checkpoints.push({ label, checkpoint: readable ? model.checkpoint : null, ...(readable ? {} : { unreadable: integrity[0] }), ...(integrity.length ? { integrity } : {}) });
+    entries.push({ path: label, coverage });
+  }
+  const fallback = model.checkpoint && checkpoints[0]?.checkpoint ? model.checkpoint : undefined;
+  for (const given of request.checkpoints) {
+    const manager = await managerFolder(given);
+    const target = manager?.latest ?? given;
+    let ckpt: CheckpointIR;
+    try {
+      ckpt = await openCheckpoint(target);
+    } catch (error) {
+      const reason = errorInfo(error);
+      const problem = `${reason.file || given}: ${reason.message}`;
+      checkpoints.push({ label: given, checkpoint: null, unreadable: problem, integrity: [problem] });
+      entries.push({ path: given, ...(manager ? { siblings: manager.all } : {}), coverage: { ...OWN_COVERAGE(0), method: 'names', matched: 0, integrity: problem } });
+      continue;
+    }
+    const integrity = await verifyCheckpoint(ckpt);
+    const bindings = candidateBindings(model, ckpt, remaps);
+    bindings.forEach((binding, i) => {
+      const label = i === 0 ? given : `${given} @ ${binding.coverage.root || '(root)'}`;
+      if (manager) binding.coverage.notes.push(`CheckpointManager folder: ${manager.all.map((p) => basename(p)).join(', ')}; the latest, ${basename(manager.latest)}, is evaluated (name another with --checkpoint)`);
+      if (integrity.length) binding.coverage.integrity = integrity.join('; ');
+      const unreadable = integrity.length ? integrity[0] : undefined;
+      checkpoints.push({ label, checkpoint: unreadable ? null : ckpt, binding, ...(fallback ? { fallback } : {}), ...(unreadable ? { unreadable, integrity } : {}) });
+      entries.push({ path: label, given, ...(manager ? { siblings: manager.all } : {}), coverage: binding.coverage });
+    });
+  }
+  return { checkpoints, entries };
+}
+
+/** A CheckpointManager folder: every `ckpt-N` its state file lists, and the latest. */
+export async function managerFolder(path: string): Promise<{ latest: string; all: string[] } | null> {
+  const isDir = await stat(path).then((s) => s.isDirectory()).catch(() => false);
+  const stateFile = isDir ? join(path, 'checkpoint') : basename(path) === 'checkpoint' ? path : null;
+  if (!stateFile || !existsSync(stateFile)) return null;
+  const state = await readCheckpointState(stateFile).catch(() => null);
+  if (!state?.modelCheckpointPath) return null;
+  const dir = dirname(stateFile);
+  const local = (p: string) => (isAbsolute(p) ? (existsSync(`${p}.index`) ? p : join(dir, basename(p))) : join(dir, p));
+  const latest = local(state.modelCheckpointPath);
+  const all = state.allModelCheckpointPaths.map(local);
+  if (!all.includes(latest)) all.push(latest);
+  return { latest, all };
 }
 
 export function errorInfo(error: unknown): { file: string; message: string } {
