@@ -32,10 +32,24 @@ export interface MetaGraphSummary {
   variables: VariableSummary[];
 }
 
+/** One object of a TF2 checkpoint's object graph, in depth-first order from the root. */
+export interface CheckpointObject {
+  /** Local names from the root (empty for the root itself). */
+  path: string[];
+  /** Attribute name → checkpoint key (VARIABLE_VALUE → `model/w/.ATTRIBUTES/VARIABLE_VALUE`). */
+  attributes: { name: string; checkpointKey: string }[];
+  /** Set when this object was already listed under another path (a shared object). */
+  sameAs?: string[];
+}
+
 export interface CheckpointSummary {
   prefix: string;
   version: 'v1' | 'v2';
   entries: TensorPreview[];
+  /** `_CHECKPOINTABLE_OBJECT_GRAPH` decoded: object path → checkpoint key. */
+  objects?: CheckpointObject[];
+  /** Set when the objects list was cut at the display limit. */
+  objectsTruncated?: boolean;
 }
 
 export interface ModelSummary {

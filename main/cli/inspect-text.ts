@@ -60,7 +60,22 @@ export function renderInspectText(summary: ModelSummary): string {
     lines.push(`checkpoint ${summary.checkpoint.prefix} (${summary.checkpoint.version}), ${summary.checkpoint.entries.length} entries`);
     for (const entry of summary.checkpoint.entries) {
       const count = entry.shape.reduce((a, b) => a * b, 1);
-      lines.push(`  ${entry.key}: ${dtypeText(entry.dtype)} [${entry.shape.join(',')}]${valuesText(entry.values, count)}${entry.error ? `  (${entry.error})` : ''}`);
+      const decoded = entry.key === '_CHECKPOINTABLE_OBJECT_GRAPH' && summary.checkpoint.objects ? '  (object graph, decoded below)' : '';
+      lines.push(`  ${entry.key}: ${dtypeText(entry.dtype)} [${entry.shape.join(',')}]${valuesText(entry.values, count)}${decoded}${entry.error ? `  (${entry.error})` : ''}`);
+    }
+    if (summary.checkpoint.objects) {
+      lines.push(`  object graph (${summary.checkpoint.objects.length} objects; object path → checkpoint key):`);
+      for (const o of summary.checkpoint.objects) {
+        const indent = '    ' + '  '.repeat(o.path.length);
+        const name = o.path.length ? o.path[o.path.length - 1]! : '(root)';
+        if (o.sameAs) {
+          lines.push(`${indent}${name}  = ${o.sameAs.join('/') || '(root)'}`);
+          continue;
+        }
+        const keys = o.attributes.map((a) => (a.name === 'VARIABLE_VALUE' ? a.checkpointKey : `${a.name}: ${a.checkpointKey}`));
+        lines.push(`${indent}${name}${keys.length ? `  → ${keys.join(', ')}` : ''}`);
+      }
+      if (summary.checkpoint.objectsTruncated) lines.push('    … (more objects not listed)');
     }
   }
   if (summary.warnings.length > 0) {

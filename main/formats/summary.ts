@@ -1,9 +1,10 @@
 // Reduces a ModelIR to the facts a person reads: what `tfaudit inspect` prints, the overview
 // panel shows and the PDF cover/appendix lists.
 import type { AttrValue, CheckpointIR, GraphIR, MetaGraphIR, ModelIR, TensorIR } from '../../shared/ir.ts';
-import type { CheckpointSummary, MetaGraphSummary, ModelSummary, TensorPreview, VariableSummary } from '../../shared/summary.ts';
+import type { CheckpointObject, CheckpointSummary, MetaGraphSummary, ModelSummary, TensorPreview, VariableSummary } from '../../shared/summary.ts';
 
 const PREVIEW_VALUES = 16;
+const OBJECT_GRAPH_KEY = '_CHECKPOINTABLE_OBJECT_GRAPH';
 const VARIABLE_OPS = new Set(['VarHandleOp', 'VariableV2', 'Variable', '_VarHandlesOp']);
 
 export function summarizeModel(model: ModelIR): ModelSummary {
@@ -92,15 +93,49 @@ function objectGraphVariableKeys(meta: MetaGraphIR): Map<string, string> {
 }
 
 export function summarizeCheckpoint(ckpt: CheckpointIR): CheckpointSummary {
-  return {
+  const summary: CheckpointSummary = {
     prefix: ckpt.prefix,
     version: ckpt.version,
     entries: ckpt.entries.map((entry) => {
       const preview = ckpt.preview[entry.key];
-      const result: TensorPreview = { key: entry.key, dtype: entry.dtype, shape: entry.shape, values: preview ? previewValues(preview) : [] };
+      // The object graph is shown decoded (objects), not as escaped bytes.
+      const decoded = entry.key === OBJECT_GRAPH_KEY && ckpt.objectGraph;
+      const result: TensorPreview = { key: entry.key, dtype: entry.dtype, shape: entry.shape, values: preview && !decoded ? previewValues(preview) : [] };
       return result;
     }),
   };
+  if (ckpt.objectGraph) {
+    const { objects, truncated } = checkpointObjects(ckpt.objectGraph);
+    summary.objects = objects;
+    if (truncated) summary.objectsTruncated = true;
+  }
+  return summary;
+}
+
+const MAX_LISTED_OBJECTS = 5000;
+
+/** The object graph as a tree, depth first from the root; an object reached again is listed once more as a reference. */
+export function checkpointObjects(graph: NonNullable<CheckpointIR['objectGraph']>): { objects: CheckpointObject[]; truncated: boolean } {
+  const objects: CheckpointObject[] = [];
+  const firstPath = new Map<number, string[]>();
+  const stack: { id: number; path: string[] }[] = graph.nodes.length ? [{ id: 0, path: [] }] : [];
+  while (stack.length && objects.length < MAX_LISTED_OBJECTS) {
+    const { id, path } = stack.pop()!;
+    const node = graph.nodes[id];
+    if (!node) continue;
+    const seen = firstPath.get(id);
+    if (seen) {
+      objects.push({ path, attributes: [], sameAs: seen });
+      continue;
+    }
+    firstPath.set(id, path);
+    objects.push({ path, attributes: node.attributes.map((a) => ({ name: a.name, checkpointKey: a.checkpointKey })) });
+    for (let i = node.children.length - 1; i >= 0; i--) {
+      const c = node.children[i]!;
+      if (c.nodeId >= 0 && c.nodeId < graph.nodes.length) stack.push({ id: c.nodeId, path: [...path, c.name] });
+    }
+  }
+  return { objects, truncated: stack.length > 0 };
 }
 
 export function previewValues(tensor: TensorIR, max = PREVIEW_VALUES): (number | boolean | string)[] {

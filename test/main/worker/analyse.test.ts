@@ -12,7 +12,9 @@ import { writeTensorBundle } from '../../../main/writer/tensorbundle.ts';
 test('serving_half_plus_two_tf1_v2ckpt export.meta: its own checkpoint is export (V2), Variable=0.5, Variable_1=2', { skip: skipWithoutCorpus }, async () => {
   const meta = real('serving_half_plus_two_tf1_v2ckpt', '00000123', 'export.meta');
   const { report, summary } = await analyse({ model: meta, checkpoints: [] });
-  assert.deepEqual(report.checkpoints, [{ path: real('serving_half_plus_two_tf1_v2ckpt', '00000123', 'export') }]);
+  assert.deepEqual(report.checkpoints.map((c) => c.path), [real('serving_half_plus_two_tf1_v2ckpt', '00000123', 'export')]);
+  assert.equal(report.checkpoints[0]!.coverage?.method, 'own');
+  assert.equal(report.checkpoints[0]!.coverage?.integrity, undefined);
   const values = Object.fromEntries(summary.checkpoint!.entries.map((e) => [e.key, e.values]));
   assert.deepEqual(values, { Variable: [0.5], Variable_1: [2] });
   assert.equal(report.findings.some((f) => ['critical', 'high', 'medium'].includes(f.severity)), false);
