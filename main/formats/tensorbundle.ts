@@ -696,11 +696,17 @@ export async function verifyCheckpoint(ckpt: CheckpointIR): Promise<string[]> {
   const check = async (piece: { key: string; dtype: BundleEntryIR['dtype']; shape: number[]; shardId: number; offset: number; size: number; crc32c: number | null }) => {
     const shard = await shardOf(piece.shardId, piece.key);
     if (typeof shard === 'string') return;
+    const base = baseDtype(piece.dtype);
+    const fixedSize = base === 'DT_STRING' ? null : dtypeSize(base);
+    const elements = elementCount(piece.shape);
+    if (fixedSize !== null && elements !== null && elements * fixedSize !== piece.size) {
+      problems.push(`${shard.file}: tensor "${piece.key}": shape ${piece.dtype}[${piece.shape.join(',')}] needs ${elements * fixedSize} bytes but the entry holds ${piece.size}`);
+      return;
+    }
     if (piece.offset + piece.size > shard.size) {
       problems.push(`${shard.file}: tensor "${piece.key}" at offset ${piece.offset} with ${piece.size} bytes points outside the ${shard.size}-byte data file`);
       return;
     }
-    const base = baseDtype(piece.dtype);
     if (base === 'DT_STRING') {
       // The crc of a string tensor covers its decoded lengths, not the raw bytes: decode it.
       if (piece.size > LIMITS.maxTensorReadBytes || budget < piece.size) return;
@@ -711,12 +717,6 @@ export async function verifyCheckpoint(ckpt: CheckpointIR): Promise<string[]> {
         if (!(error instanceof ModelError)) throw error;
         problems.push(error.message);
       }
-      return;
-    }
-    const elementSize = dtypeSize(base);
-    const count = elementCount(piece.shape);
-    if (elementSize !== null && count !== null && count * elementSize !== piece.size) {
-      problems.push(`${shard.file}: tensor "${piece.key}": shape ${piece.dtype}[${piece.shape.join(',')}] needs ${count * elementSize} bytes but the entry holds ${piece.size}`);
       return;
     }
     if (piece.crc32c === null) return;

@@ -108,6 +108,12 @@ function ruleDescriptor(rule: string, findings: Finding[]) {
   };
 }
 
+/** The file an integrity finding names: the data shard or index its first problem cites, else the checkpoint prefix. */
+function integrityFile(f: Finding): string {
+  const cited = /^(\/[^:]+?\.(?:index|data-\d+-of-\d+)):/.exec(f.evidence[0] ?? '');
+  return cited?.[1] ?? f.details!.file!;
+}
+
 function fingerprint(f: Finding): string {
   const key = [f.rule, f.metaGraph ?? '', f.function ?? '', f.node, f.op, f.capability].join('\u0000');
   return createHash('sha256').update(key).digest('hex');
@@ -137,7 +143,8 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): obj
     message: { text: `${f.message} [${f.id}, ${f.severity}]` },
     locations: [
       {
-        physicalLocation: { artifactLocation: { uri: mainUri }, region: { startLine: 1 } },
+        // An integrity finding points at the checkpoint file that failed, not at the model.
+        physicalLocation: { artifactLocation: { uri: f.capability === 'integrity' && f.details?.file ? toUri(integrityFile(f), options.sourceRoot) : mainUri }, region: { startLine: 1 } },
         logicalLocations: [
           {
             name: f.node,

@@ -18,6 +18,7 @@ const ISSUE_TYPE: Record<string, { title: string; cwe: string }> = {
   'resource-exhaustion': { title: 'Denial of service: attacker-sized allocation in a model', cwe: 'CWE-400 (Uncontrolled Resource Consumption)' },
   'custom-op': { title: 'Untrusted native code: the model needs a custom op', cwe: 'CWE-829 (Inclusion of Functionality from Untrusted Control Sphere)' },
   policy: { title: 'Ops outside the allowed inference policy', cwe: 'CWE-284 (Improper Access Control)' },
+  integrity: { title: 'Corrupt or tampered checkpoint', cwe: 'CWE-354 (Improper Validation of Integrity Check Value)' },
 };
 
 /** A Markdown code span that holds any text (fence longer than any backtick run inside). */

@@ -1,6 +1,7 @@
 // Checkpoints: the bar that selects which checkpoint the verdicts are computed under, and the
 // panel with the variables that drive predicates, their values per checkpoint side by side.
-import { SEVERITY_RANK } from '../../shared/findings.ts';
+import { SEVERITY_RANK, type CheckpointReport } from '../../shared/findings.ts';
+import { coverageSummary } from '../../shared/report.ts';
 import { useWorkbench } from '../store.ts';
 import { displayCheckpoint, drivingVariables, findingState } from '../verdict.ts';
 import { SeverityBadge, StateBadge } from './common.tsx';
@@ -138,6 +139,52 @@ export function CheckpointPanel() {
           )}
         </table>
       </div>
+      <CheckpointCoverageList entries={view.report.checkpoints} />
     </div>
+  );
+}
+
+/** How each checkpoint binds to the model: matched root, N of M, missing, extra, refused, integrity. */
+function CheckpointCoverageList({ entries }: { entries: CheckpointReport[] }) {
+  const shown = entries.filter((e) => e.coverage);
+  if (shown.length === 0) return null;
+  return (
+    <section className="ckpt-coverage" aria-label="Checkpoint coverage">
+      <h3>How each checkpoint binds to the model</h3>
+      <ul>
+        {shown.map((e) => {
+          const c = e.coverage!;
+          const alarm = !!c.integrity || !!c.refused || c.differentModel;
+          return (
+            <li key={e.path} data-testid="checkpoint-coverage" className={alarm ? 'alarm' : ''}>
+              <div className="mono strong">{e.path}</div>
+              <div className="small">{coverageSummary(e)}</div>
+              {(c.missing.length > 0 || c.extraCount > 0 || c.mismatches.length > 0) && (
+                <details className="small">
+                  <summary>
+                    {c.missing.length} missing, {c.extraCount} extra, {c.mismatches.length} mismatched
+                  </summary>
+                  {c.mismatches.map((m) => (
+                    <div key={m.variable} className="mono">
+                      {m.variable} ← {m.checkpointKey}: {m.reason}
+                    </div>
+                  ))}
+                  {c.missing.map((k) => (
+                    <div key={k} className="mono">
+                      missing {k} (keeps the model's own value)
+                    </div>
+                  ))}
+                  {c.extra.map((k) => (
+                    <div key={k} className="mono muted">
+                      extra {k}
+                    </div>
+                  ))}
+                </details>
+              )}
+            </li>
+          );
+        })}
+      </ul>
+    </section>
   );
 }
