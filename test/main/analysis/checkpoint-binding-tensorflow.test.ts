@@ -14,6 +14,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { analyse, type AnalyseResult } from '../../../main/worker/analyse.ts';
+import { derivePolicy } from '../../../main/sandbox/policy.ts';
+import { resolveRuntime } from '../../../main/sandbox/runners.ts';
+import { runSandbox } from '../../../main/sandbox/run.ts';
 import type { CheckpointReport, Finding } from '../../../shared/findings.ts';
 import { TF_PYTHON as PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
@@ -327,4 +330,25 @@ test('a TF1 Saver checkpoint with a renamed var_list binds by name only through 
   assert.equal(`${withMap.matched}/${withMap.total}`, '2/2');
   const partitioned = entry(scan, layouts().partitioned.label).coverage!;
   assert.equal(`${partitioned.method} ${partitioned.matched}/${partitioned.total}`, 'names 2/2');
+});
+
+test('the sandbox tf-python runner restores at the root the analysis bound (two levels deep) and the branch runs there', { skip, timeout: 300_000 }, async () => {
+  const l = layouts().two_deep;
+  const bound = entry(scan, l.label).coverage!;
+  const runtime = await resolveRuntime('tf-python');
+  const policy = derivePolicy({
+    modelPath: P('model'), findings: scan.report.findings, signatures: ['serving_default'], checkpoint: l.given, checkpointRoot: bound.rootPath,
+    overrides: { runner: 'tf-python', timeoutSeconds: 150 }, runner: { readOnlyMounts: runtime.readOnlyMounts },
+  });
+  assert.deepEqual(policy.checkpointRoot, ['trainer', 'model']);
+  const report = await runSandbox(policy);
+  try {
+    assert.match(report.stdoutTail, /"root": "trainer\/model".*"bound_by": "analysis", "tfaudit": "restored"/);
+    // The armed branch returns x * scale[0] = 1.0 (the dormant one x + scale[1] = 3.0).
+    assert.match(report.stdoutTail, /"outputs": \{"output_0": \{"dtype": "float32", "shape": \[\], "values": \[1\.0\]/);
+    assert.match(report.stdoutTail, /"trainer\/model\/flag\/\.ATTRIBUTES\/VARIABLE_VALUE": \{"dtype": "int32", "shape": \[\], "values": \[1\]/);
+    assert.ok(report.filesWritten.some((f) => f.change === 'created'), `the armed branch wrote nothing: ${JSON.stringify(report.filesWritten)}\n${report.stdoutTail}\n${report.stderrTail}`);
+  } finally {
+    rmSync(join(policy.scratchDir, '..'), { recursive: true, force: true });
+  }
 });

@@ -58,7 +58,11 @@ test('payloads: tf-python runs the generated script with the inside paths; saved
   const python = { python: '/opt/py/bin/python', tensorflowVersion: '2.21.0', mounts: ['/opt/py'], binDir: '/opt/py/bin' };
   const tf = runnerPayload(policy, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' });
   assert.deepEqual(tf.argv.slice(0, 4), ['/opt/py/bin/python', '-I', '-B', `/.tfaudit-runner/${TF_RUNNER_FILE}`]);
-  assert.deepEqual(JSON.parse(tf.argv[4]!), { model: '/model', checkpoint: '/model/ckpt_active/ckpt', signature: 'serving_default' });
+  assert.deepEqual(JSON.parse(tf.argv[4]!), { model: '/model', checkpoint: '/model/ckpt_active/ckpt', checkpoint_root: null, signature: 'serving_default' });
+  // The root the static analysis bound is handed to the runner, which restores exactly there.
+  const bound = runnerPayload({ ...policy, checkpointRoot: ['trainer', 'model'] }, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' });
+  assert.deepEqual(JSON.parse(bound.argv[4]!).checkpoint_root, ['trainer', 'model']);
+  assert.match(bound.files[0]!.content, /def bound_at\(path\)/);
   assert.match(tf.files[0]!.content, /tf\.train\.Checkpoint/);
   const cli = runnerPayload({ ...policy, runner: 'saved-model-cli' }, { runner: 'saved-model-cli', readOnlyMounts: [], python, program: '/opt/py/bin/saved_model_cli', description: '' }, {
     signatureInputs: { x: { name: 'x:0', dtype: 'DT_FLOAT', shape: { unknownRank: false, dims: [1] } } },
