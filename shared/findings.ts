@@ -130,7 +130,7 @@ export interface Finding {
 /** How a checkpoint binds to the model, as TensorFlow's restore would bind it. */
 export interface CheckpointCoverage {
   /** object-graph: TF2 TrackableObjectGraph walked against the SavedObjectGraph; names: by variable name (TF1 Saver); own: the model's own checkpoint. */
-  method: 'object-graph' | 'names' | 'own';
+  method: 'object-graph' | 'names' | 'own' | 'keras-weights';
   /** Object path in the checkpoint where the model's root binds ('' = the checkpoint root); null for name-based. */
   root: string | null;
   /** The same path as local names (they may contain '/'), for restoring it in TensorFlow. */

@@ -77,7 +77,7 @@ export function coverageSummary(entry: CheckpointReport): string {
   if (c.method === 'own') parts.push(`the model's own checkpoint: ${c.total} variable(s)`);
   else if (c.differentModel) parts.push(`a checkpoint of a different model: none of the model's ${c.total} variables is in it; TensorFlow restores nothing and the model keeps its own values`);
   else {
-    const where = c.method === 'object-graph' ? `object graph, root ${c.root === '' ? '(checkpoint root)' : c.root}` : 'by name';
+    const where = c.method === 'object-graph' ? `object graph, root ${c.root === '' ? '(checkpoint root)' : c.root}` : c.method === 'keras-weights' ? 'Keras weights by layer path' : 'by name';
     parts.push(`${where}: ${c.matched} of ${c.total} variables matched`);
     if (c.matched < c.total) parts.push(`${c.total - c.matched} not in the checkpoint keep the model's own value (${c.missing.slice(0, 5).join(', ')}${c.missing.length > 5 ? ', …' : ''})`);
   }

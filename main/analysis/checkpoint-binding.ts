@@ -265,3 +265,55 @@ export function restoreCall(path: string[]): string {
   if (path.length === 1 && id(path[0]!)) return `tf.train.Checkpoint(${path[0]}=loaded).read(prefix).expect_partial()`;
   return `tf.train.Checkpoint(root=holder).read(prefix).expect_partial(), with loaded tracked at ${path.map((p) => JSON.stringify(p)).join(' → ')} under holder`;
 }
+
+/** Where a Keras weight sits, the same in a `.keras` archive's model.weights.h5 and a `.weights.h5`; legacy `.h5` models keep theirs under `model_weights/`. */
+function kerasWeightPath(path: string): string {
+  return path.replace(/^\/+/, '').replace(/^model_weights\//, '');
+}
+
+/**
+ * A Keras weights file against a `.keras` / `.h5` model: which of the model's weights it sets,
+ * which it lacks, which it adds, and which shapes disagree (Keras refuses to load those).
+ * The model's layers are code Keras runs, so no branch is evaluated: this is coverage only.
+ */
+export function bindKerasWeights(modelWeights: { path: string; dtype: string; shape: number[] }[], fileWeights: { path: string; dtype: string; shape: number[] }[]): CheckpointBinding {
+  const inFile = new Map(fileWeights.map((w) => [kerasWeightPath(w.path), w]));
+  const keyMap = new Map<string, string>();
+  const mismatches: CheckpointCoverage['mismatches'] = [];
+  const missing: string[] = [];
+  for (const w of modelWeights) {
+    const hit = inFile.get(kerasWeightPath(w.path));
+    if (!hit) {
+      missing.push(w.path);
+      continue;
+    }
+    keyMap.set(w.path, hit.path);
+    if (hit.shape.length !== w.shape.length || hit.shape.some((d, i) => d !== w.shape[i])) mismatches.push({ variable: w.path, checkpointKey: hit.path, reason: `shape [${hit.shape.join(',')}] in the weights file, [${w.shape.join(',')}] in the model` });
+    else if (hit.dtype !== w.dtype) mismatches.push({ variable: w.path, checkpointKey: hit.path, reason: `dtype ${hit.dtype} in the weights file, ${w.dtype} in the model` });
+  }
+  const used = new Set(keyMap.values());
+  const extra = fileWeights.map((w) => w.path).filter((p) => !used.has(p));
+  const notes = ["Keras layers are Python code Keras runs: the weights' effect on branches is not evaluated; the list shows which weights this file sets"];
+  const v3 = (ws: { path: string }[]) => ws.some((w) => /(^|\/)vars\/\d+$/.test(w.path));
+  const otherLayout = keyMap.size === 0 && modelWeights.length > 0 && fileWeights.length > 0 && v3(modelWeights) !== v3(fileWeights);
+  if (otherLayout) notes.push(`the weights file uses the ${v3(fileWeights) ? 'Keras 3' : 'legacy HDF5'} layout and the model the ${v3(modelWeights) ? 'Keras 3' : 'legacy HDF5'} one: Keras matches those by layer order, which is not mapped here`);
+  const shapeMismatch = mismatches.filter((m) => m.reason.startsWith('shape'));
+  const coverage: CheckpointCoverage = {
+    method: 'keras-weights',
+    root: null,
+    rootPath: null,
+    restoreCall: 'model.load_weights(path)',
+    matched: keyMap.size,
+    total: modelWeights.length,
+    missing: missing.slice(0, MAX_LISTED),
+    extra: extra.slice(0, MAX_LISTED),
+    extraCount: extra.length,
+    mismatches,
+    refused: shapeMismatch.length ? `Keras will refuse these weights: ${shapeMismatch.slice(0, 3).map((m) => `${m.variable} has ${m.reason}`).join('; ')}` : null,
+    differentModel: modelWeights.length > 0 && keyMap.size === 0 && !otherLayout,
+    candidates: 1,
+    alternatives: [],
+    notes,
+  };
+  return { keyMap, byName: false, coverage };
+}

@@ -197,6 +197,24 @@ function listWeights(summary: Hdf5Summary, warnings: string[]): KerasIR['weights
   return summary.datasets.slice(0, MAX_WEIGHTS_LISTED).map((d) => ({ path: d.path, dtype: d.dtype, shape: d.shape }));
 }
 
+/**
+ * A Keras weights file given as a checkpoint: Keras 3 `.weights.h5` (`model.save_weights`) or a
+ * legacy HDF5 weights/model file. Only the dataset tree is read (paths, dtypes, shapes).
+ */
+export async function readKerasWeightsFile(path: string): Promise<KerasIR['weights']> {
+  const absolute = resolve(path);
+  const size = await fileSize(absolute);
+  if (size > HDF5_LIMITS.maxBytes) throw new ModelError(absolute, `HDF5 file of ${size} bytes exceeds the ${HDF5_LIMITS.maxBytes}-byte limit`);
+  let bytes: Uint8Array;
+  try {
+    bytes = new Uint8Array(await readFile(absolute));
+  } catch (error) {
+    throw asModelError(absolute, error, 'cannot read file');
+  }
+  const summary = await readHdf5(bytes, absolute);
+  return listWeights(summary, []);
+}
+
 // ---------------------------------------------------------------- legacy HDF5
 
 export async function readKerasH5(path: string): Promise<ModelIR> {

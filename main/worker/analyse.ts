@@ -9,7 +9,10 @@ import type { CheckpointIR, ModelIR } from '../../shared/ir.ts';
 import { openModel } from '../formats/index.ts';
 import { openCheckpoint, verifyCheckpoint } from '../formats/tensorbundle.ts';
 import { readCheckpointState } from '../formats/checkpoint-state.ts';
-import { candidateBindings, parseScopeRemap, type ScopeRemap } from '../analysis/checkpoint-binding.ts';
+import { bindKerasWeights, candidateBindings, parseScopeRemap, type ScopeRemap } from '../analysis/checkpoint-binding.ts';
+import { readKerasWeightsFile } from '../formats/keras.ts';
+import { isHdf5 } from '../formats/hdf5.ts';
+import { open } from 'node:fs/promises';
 import type { CheckpointCoverage, CheckpointReport } from '../../shared/findings.ts';
 import { basename, dirname, join } from 'node:path';
 import { ModelError } from '../formats/errors.ts';
@@ -116,6 +119,12 @@ export async function scanCheckpoints(request: AnalyseRequest, model: ModelIR, r
   }
   const fallback = model.checkpoint && checkpoints[0]?.checkpoint ? model.checkpoint : undefined;
   for (const given of request.checkpoints) {
+    if (model.keras && (await startsAsHdf5(given))) {
+      const coverage = await kerasCoverage(model.keras.weights, given);
+      entries.push({ path: given, coverage });
+      if (coverage.integrity) checkpoints.push({ label: given, checkpoint: null, unreadable: coverage.integrity, integrity: [coverage.integrity] });
+      continue;
+    }
     const manager = await managerFolder(given);
     const target = manager?.latest ?? given;
     let ckpt: CheckpointIR;
@@ -140,6 +149,30 @@ export async function scanCheckpoints(request: AnalyseRequest, model: ModelIR, r
     });
   }
   return { checkpoints, entries };
+}
+
+async function startsAsHdf5(path: string): Promise<boolean> {
+  const handle = await open(path, 'r').catch(() => null);
+  if (!handle) return false;
+  try {
+    const head = new Uint8Array(8);
+    await handle.read(head, 0, 8, 0);
+    return isHdf5(head);
+  } catch {
+    return false;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** A Keras weights file for a Keras model: coverage only (Keras layers are code, not evaluated). */
+async function kerasCoverage(modelWeights: { path: string; dtype: string; shape: number[] }[], given: string): Promise<CheckpointCoverage> {
+  try {
+    return bindKerasWeights(modelWeights, await readKerasWeightsFile(given)).coverage;
+  } catch (error) {
+    const reason = errorInfo(error);
+    return { ...OWN_COVERAGE(0), method: 'keras-weights', matched: 0, total: modelWeights.length, integrity: `${reason.file || given}: ${reason.message}` };
+  }
 }
 
 /** A CheckpointManager folder: every `ckpt-N` its state file lists, and the latest. */

@@ -107,6 +107,20 @@ with tf.Graph().as_default():
     with tf.compat.v1.Session() as s:
         s.run(tf.compat.v1.global_variables_initializer())
         saver.save(s, P('partitioned', 'model.ckpt'), write_meta_graph=False)
+# Keras: a .keras model, its save_weights file, another model's weights, one lacking a layer, a legacy .h5 model.
+import keras
+def dense_model(units, extra=False):
+    layers = [keras.Input((3,)), keras.layers.Dense(units, name='dense')]
+    if extra:
+        layers.append(keras.layers.Dense(1, name='head'))
+    return keras.Sequential(layers)
+os.makedirs(P('keras'), exist_ok=True)
+km = dense_model(2, extra=True)
+km.save(P('keras', 'model.keras'))
+km.save(P('keras', 'legacy.h5'))
+km.save_weights(P('keras', 'same.weights.h5'))
+dense_model(4, extra=True).save_weights(P('keras', 'other_shape.weights.h5'))
+dense_model(2).save_weights(P('keras', 'no_head.weights.h5'))
 print(json.dumps({'ok': True}))
 `;
 
@@ -155,7 +169,24 @@ cases = {
     'saver_renamed_mapped': (P('saver_renamed', 'model.ckpt'), by_map(P('saver_renamed', 'model.ckpt'), 'old_scope/', '')),
     'partitioned': (P('partitioned', 'model.ckpt'), lambda l: tf.train.Checkpoint(model=l)),
 }
-result = {}
+import keras
+for name in ('same', 'other_shape', 'no_head'):
+    try:
+        km = keras.models.load_model(P('keras', 'model.keras'))
+        km.load_weights(P('keras', name + '.weights.h5'))
+        keras_result = {'loaded': True}
+    except Exception as e:
+        keras_result = {'loaded': False, 'error': type(e).__name__ + ': ' + str(e)[:300]}
+    cases_keras = globals().setdefault('cases_keras', {})
+    cases_keras[name] = keras_result
+try:
+    km = keras.models.load_model(P('keras', 'legacy.h5'))
+    km.load_weights(P('keras', 'legacy.h5'))
+    cases_keras['legacy'] = {'loaded': True}
+except Exception as e:
+    cases_keras['legacy'] = {'loaded': False, 'error': type(e).__name__ + ': ' + str(e)[:300]}
+
+result = {'keras': cases_keras}
 for name, (prefix, restore) in cases.items():
     canary = P('canary-' + name)
     if os.path.exists(canary):
@@ -176,8 +207,9 @@ const bwrapMissing = spawnSync('bwrap', ['--version']).status === 0 ? false : 'b
 const skip = skipWithoutTf || bwrapMissing;
 
 type TfOutcome = { written: boolean; flag?: number; error?: string };
+type KerasOutcome = { loaded: boolean; error?: string };
 let dir = '';
-let tf: Record<string, TfOutcome> = {};
+let tf: Record<string, TfOutcome> & { keras?: Record<string, KerasOutcome> } = {};
 let scan: AnalyseResult;
 let mapped: AnalyseResult;
 
@@ -217,7 +249,7 @@ before(async () => {
     assert.equal(run.status, 0, run.stderr);
     writeFileSync(resultFile, run.stdout.trim().split('\n').pop()!);
   }
-  tf = JSON.parse(readFileSync(resultFile, 'utf8')) as Record<string, TfOutcome>;
+  tf = JSON.parse(readFileSync(resultFile, 'utf8')) as typeof tf;
   const all = layouts();
   const givens = [...new Set(Object.values(all).map((l) => l.given))];
   scan = await analyse({ model: P('model'), checkpoints: givens });
@@ -249,17 +281,17 @@ test('every static verdict equals what TensorFlow did after restoring the checkp
   const all = layouts();
   const mismatches: string[] = [];
   for (const [name, l] of Object.entries(all)) {
-    const expected = tfVerdict(tf[name]!);
+    const expected = tfVerdict(tf[name] as TfOutcome);
     const got = verdict(scan, l.label);
     if (got !== expected) mismatches.push(`${name}: static ${got}, TensorFlow ${expected} (${JSON.stringify(tf[name])})`);
   }
   const withMap = verdict(mapped, all.saver_renamed.label);
-  if (withMap !== tfVerdict(tf.saver_renamed_mapped!)) mismatches.push(`saver_renamed with --checkpoint-map: static ${withMap}, TensorFlow ${tfVerdict(tf.saver_renamed_mapped!)}`);
+  if (withMap !== tfVerdict(tf.saver_renamed_mapped as TfOutcome)) mismatches.push(`saver_renamed with --checkpoint-map: static ${withMap}, TensorFlow ${tfVerdict(tf.saver_renamed_mapped as TfOutcome)}`);
   assert.deepEqual(mismatches, []);
   // The layouts really exercise both outcomes (a generator regression would make this vacuous).
-  assert.equal(tf.model_attr!.written, true);
-  assert.equal(tf.manager_ckpt1!.written, false);
-  assert.match(tf.shape_mismatch!.error ?? '', /incompatible tensor with shape/);
+  assert.equal((tf.model_attr as TfOutcome).written, true);
+  assert.equal((tf.manager_ckpt1 as TfOutcome).written, false);
+  assert.match((tf.shape_mismatch as TfOutcome).error ?? '', /incompatible tensor with shape/);
 });
 
 test('the model root binds where TensorFlow binds it, at any depth', { skip }, () => {
@@ -351,4 +383,26 @@ test('the sandbox tf-python runner restores at the root the analysis bound (two 
   } finally {
     rmSync(join(policy.scratchDir, '..'), { recursive: true, force: true });
   }
+});
+
+test('Keras weights files as checkpoints: coverage agrees with what model.load_weights did', { skip }, async () => {
+  const k = (...p: string[]) => P('keras', ...p);
+  const v3 = await analyse({ model: k('model.keras'), checkpoints: ['same', 'other_shape', 'no_head'].map((n) => k(`${n}.weights.h5`)) });
+  const legacy = await analyse({ model: k('legacy.h5'), checkpoints: [k('legacy.h5')] });
+  const keras = tf.keras!;
+  const cov = (r: AnalyseResult, path: string) => entry(r, path).coverage!;
+  for (const name of ['same', 'other_shape', 'no_head']) {
+    const c = cov(v3, k(`${name}.weights.h5`));
+    assert.equal(c.method, 'keras-weights');
+    // Keras loads exactly the files the static side finds complete and consistent.
+    const complete = c.matched === c.total && c.mismatches.length === 0 && c.extraCount === 0;
+    assert.equal(complete, keras[name]!.loaded, `${name}: ${JSON.stringify(c)} vs ${JSON.stringify(keras[name])}`);
+  }
+  assert.equal(`${cov(v3, k('same.weights.h5')).matched}/${cov(v3, k('same.weights.h5')).total}`, '4/4');
+  assert.match(cov(v3, k('other_shape.weights.h5')).refused ?? '', /Keras will refuse these weights: .*shape \[3,4\] in the weights file, \[3,2\] in the model/);
+  assert.deepEqual(cov(v3, k('no_head.weights.h5')).missing.length, 2);
+  const l = cov(legacy, k('legacy.h5'));
+  assert.equal(`${l.matched}/${l.total}`, `${l.total}/${l.total}`);
+  assert.ok(l.total > 0);
+  assert.equal(keras.legacy!.loaded, true);
 });
