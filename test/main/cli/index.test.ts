@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync, readFileSync, existsSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { REPO_ROOT, crafted, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
 
@@ -99,4 +99,39 @@ test('scan --policy policies/strict-inference.json: benign TF2 export passes, P1
   const usage = tfaudit('scan', crafted('P1_trojan_if_writefile'), '--policy', badPolicy);
   assert.notEqual(usage.code, 0);
   assert.match(usage.stderr, /policy\.json/);
+});
+
+test('scan --checkpoint DIR (a CheckpointManager folder) evaluates its latest ckpt-N; a corrupted one is an integrity finding (crafted P1)', { skip: skipWithoutCorpus }, () => {
+  const model = crafted('P1_trojan_if_writefile');
+  const dir = tempDir();
+  const manager = join(dir, 'manager');
+  mkdirSync(manager);
+  // ckpt-1 = the model's own (dormant) variables, ckpt-2 = the malicious checkpoint.
+  for (const [from, to] of [[join(model, 'variables', 'variables'), 'ckpt-1'], [join(model, 'ckpt_active', 'ckpt'), 'ckpt-2']] as const) {
+    copyFileSync(`${from}.index`, join(manager, `${to}.index`));
+    copyFileSync(`${from}.data-00000-of-00001`, join(manager, `${to}.data-00000-of-00001`));
+  }
+  writeFileSync(join(manager, 'checkpoint'), 'model_checkpoint_path: "ckpt-2"\nall_model_checkpoint_paths: "ckpt-1"\nall_model_checkpoint_paths: "ckpt-2"\n');
+  const broken = join(dir, 'broken');
+  mkdirSync(broken);
+  copyFileSync(join(model, 'ckpt_active', 'ckpt.index'), join(broken, 'ckpt.index'));
+  const data = readFileSync(join(model, 'ckpt_active', 'ckpt.data-00000-of-00001'));
+  writeFileSync(join(broken, 'ckpt.data-00000-of-00001'), data.subarray(0, Math.floor(data.length / 2)));
+  const result = tfaudit('scan', model, '--checkpoint', manager, '--checkpoint', join(broken, 'ckpt'), '--format', 'json', '--no-isolation');
+  assert.equal(result.code, 1, result.stderr);
+  const report = JSON.parse(result.stdout);
+  const entry = report.checkpoints.find((c: { path: string }) => c.path === manager);
+  assert.deepEqual(entry.siblings.map((s: string) => s.split('/').pop()), ['ckpt-1', 'ckpt-2']);
+  assert.equal(entry.coverage.root, '');
+  const write = report.findings.find((f: { op: string }) => f.op === 'WriteFile');
+  const states = Object.fromEntries(write.trigger.activation.map((a: { checkpoint: string; state: string }) => [a.checkpoint, a.state]));
+  assert.equal(states[manager], 'active');
+  assert.equal(states[join(broken, 'ckpt')], 'unknown');
+  const integrity = report.findings.find((f: { capability: string }) => f.capability === 'integrity');
+  assert.match(integrity.message, /broken\/ckpt/);
+  assert.match(integrity.evidence.join('\n'), /broken\/ckpt\.data-00000-of-00001: tensor ".*" at offset \d+ with \d+ bytes points outside/);
+  assert.equal(tfaudit('scan', model, '--checkpoint-map', 'no-equals-sign').code, 4);
+  const text = tfaudit('scan', model, '--checkpoint', manager, '--no-isolation');
+  assert.match(text.stdout, /object graph, root \(checkpoint root\): \d+ of \d+ variables matched/);
+  assert.match(text.stdout, /CheckpointManager folder: ckpt-1, ckpt-2/);
 });
