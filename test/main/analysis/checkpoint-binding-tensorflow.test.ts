@@ -17,6 +17,7 @@ import { analyse, type AnalyseResult } from '../../../main/worker/analyse.ts';
 import { derivePolicy } from '../../../main/sandbox/policy.ts';
 import { resolveRuntime } from '../../../main/sandbox/runners.ts';
 import { runSandbox } from '../../../main/sandbox/run.ts';
+import { AuditService } from '../../../main/service/audit-service.ts';
 import type { CheckpointReport, Finding } from '../../../shared/findings.ts';
 import { TF_PYTHON as PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
@@ -405,4 +406,22 @@ test('Keras weights files as checkpoints: coverage agrees with what model.load_w
   assert.equal(`${l.matched}/${l.total}`, `${l.total}/${l.total}`);
   assert.ok(l.total > 0);
   assert.equal(keras.legacy!.loaded, true);
+});
+
+test('the app service: each candidate root is its own checkpoint column, and the sandbox restores at the root that triggers', { skip }, async () => {
+  const service = new AuditService({ isolation: 'off' });
+  try {
+    const ckpt = P('two_roots', 'ckpt');
+    const view = await service.open([P('model'), `${ckpt}.index`, `${ckpt}.data-00000-of-00001`]);
+    assert.deepEqual(view.checkpoints.map((c) => [c.id, c.label]), [['own', `${P('model')}/variables/variables`], ['c1', ckpt], ['c1.2', `${ckpt} @ ema_model`]]);
+    const write = view.report.findings.find((f) => f.op === 'WriteFile')!;
+    assert.deepEqual(write.trigger.activation.map((a) => a.state), ['dormant', 'dormant', 'active']);
+    const triggered = await service.sandboxPlan(view.auditId, write.id, {});
+    assert.equal(triggered.checkpoint, ckpt);
+    assert.deepEqual(triggered.checkpointRoot, ['ema_model']);
+    const chosen = await service.sandboxPlan(view.auditId, write.id, { checkpointId: 'c1' });
+    assert.deepEqual(chosen.checkpointRoot, ['model']);
+  } finally {
+    await service.dispose();
+  }
 });
