@@ -18,6 +18,7 @@ import { derivePolicy } from '../../../main/sandbox/policy.ts';
 import { resolveRuntime } from '../../../main/sandbox/runners.ts';
 import { runSandbox } from '../../../main/sandbox/run.ts';
 import { AuditService } from '../../../main/service/audit-service.ts';
+import type { AuditView } from '../../../shared/api.ts';
 import type { CheckpointReport, Finding } from '../../../shared/findings.ts';
 import { TF_PYTHON as PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
@@ -412,7 +413,7 @@ test('the app service: each candidate root is its own checkpoint column, and the
   const service = new AuditService({ isolation: 'off' });
   try {
     const ckpt = P('two_roots', 'ckpt');
-    const view = await service.open([P('model'), `${ckpt}.index`, `${ckpt}.data-00000-of-00001`]);
+    const view = (await service.open([P('model'), `${ckpt}.index`, `${ckpt}.data-00000-of-00001`])) as AuditView;
     assert.deepEqual(view.checkpoints.map((c) => [c.id, c.label]), [['own', `${P('model')}/variables/variables`], ['c1', ckpt], ['c1.2', `${ckpt} @ ema_model`]]);
     const write = view.report.findings.find((f) => f.op === 'WriteFile')!;
     assert.deepEqual(write.trigger.activation.map((a) => a.state), ['dormant', 'dormant', 'active']);
