@@ -192,7 +192,7 @@ function nameBinding(checkpoint: CheckpointIR, variables: ModelVariable[], remap
   }
   const notes: string[] = [];
   if (remaps.length) notes.push(`scope remaps: ${remaps.map((r) => `${r.checkpoint || '(root)'} → ${r.model || '(root)'}`).join(', ')}`);
-  const binding = finish(checkpoint, variables, keyMap, 'names', null, 0, [], notes);
+  const binding = finish(checkpoint, variables, keyMap, 'names', null, 0, [], notes, remaps.length > 0);
   if (keyMap.size < variables.length) {
     const hint = scopeHint(checkpoint, variables.filter((v) => !keyMap.has(v.key)));
     if (hint) binding.coverage.notes.push(hint);
@@ -224,7 +224,7 @@ function scopeHint(checkpoint: CheckpointIR, missing: ModelVariable[]): string |
   return best ? `${best[1]} of the missing variables are in the checkpoint under scope ${best[0]}: --checkpoint-map ${best[0]}= restores them as init_from_checkpoint would` : null;
 }
 
-function finish(checkpoint: CheckpointIR, variables: ModelVariable[], keyMap: Map<string, string>, method: CheckpointCoverage['method'], root: string[] | null, candidateCount: number, alternatives: string[][], notes: string[]): CheckpointBinding {
+function finish(checkpoint: CheckpointIR, variables: ModelVariable[], keyMap: Map<string, string>, method: CheckpointCoverage['method'], root: string[] | null, candidateCount: number, alternatives: string[][], notes: string[], hasRemaps = false): CheckpointBinding {
   const entries = new Map(checkpoint.entries.map((e) => [e.key, e]));
   const mismatches: CheckpointCoverage['mismatches'] = [];
   for (const v of variables) {
@@ -255,7 +255,7 @@ function finish(checkpoint: CheckpointIR, variables: ModelVariable[], keyMap: Ma
     notes: [...notes],
   };
   if (missing.length > MAX_LISTED) coverage.notes.push(`${missing.length - MAX_LISTED} more missing variables not listed`);
-  return { keyMap, byName: method === 'names' && !notes.some((n) => n.startsWith('scope remaps')), coverage };
+  return { keyMap, byName: method === 'names' && !hasRemaps, coverage };
 }
 
 /** The Python call that binds the model's root at this checkpoint path. */

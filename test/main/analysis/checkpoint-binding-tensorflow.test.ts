@@ -18,8 +18,8 @@ import { derivePolicy } from '../../../main/sandbox/policy.ts';
 import { resolveRuntime } from '../../../main/sandbox/runners.ts';
 import { runSandbox } from '../../../main/sandbox/run.ts';
 import { AuditService } from '../../../main/service/audit-service.ts';
-import type { CheckpointReport, Finding } from '../../../shared/findings.ts';
 import type { AuditView } from '../../../shared/api.ts';
+import type { CheckpointReport, Finding } from '../../../shared/findings.ts';
 import { TF_PYTHON as PYTHON, skipWithoutTf } from '../../helpers/tensorflow.ts';
 
 const GENERATE = String.raw`import json, os, sys, shutil

@@ -235,3 +235,21 @@ test('Dynamic confirmation: per finding and run, the verdict next to the static 
   assert.ok(flat.includes('openat(write) /tmp/tfaudit_canary -> ok [during the signature call]'));
   assert.match(flat, /x: float32\[1\] synthesized/);
 });
+
+test('checkpoint coverage and an integrity finding are in the PDF text', { skip: skipPoppler }, async () => {
+  const report = syntheticReport([]);
+  report.checkpoints = [
+    { path: '/runs/ckpt-2', given: '/runs', siblings: ['/runs/ckpt-1', '/runs/ckpt-2'], coverage: { method: 'object-graph', root: 'model', rootPath: ['model'], restoreCall: 'tf.train.Checkpoint(model=loaded).read(prefix).expect_partial()', matched: 1, total: 2, missing: ['flag/.ATTRIBUTES/VARIABLE_VALUE'], extra: ['save_counter/.ATTRIBUTES/VARIABLE_VALUE'], extraCount: 1, mismatches: [], refused: null, differentModel: false, candidates: 1, alternatives: [], notes: [] } },
+  ];
+  report.findings = [{
+    id: 'F1', rule: 'integrity/checkpoint', severity: 'high', capability: 'integrity', op: 'checkpoint', node: '/runs/broken', function: null, metaGraph: null,
+    message: 'Checkpoint /runs/broken fails its integrity checks (1 problem(s): /runs/broken.data-00000-of-00001: tensor "w": block crc32c mismatch).',
+    evidence: ['/runs/broken.data-00000-of-00001: tensor "w": block crc32c mismatch'], arguments: [], reachability: 'load', entryPoints: [],
+    trigger: { kind: 'none', variables: [], gates: [], activation: [{ checkpoint: '/runs/broken', state: 'unknown', values: {}, reason: 'crc' }] },
+    figure: { nodes: [], edges: [] }, recommendation: 'Do not load this checkpoint.',
+  }];
+  const text = pdfText(savePdf('coverage.pdf', await renderAuditPdf(syntheticDocument(report)))).replace(/\s+/g, ' ');
+  assert.match(text, /object graph, root model: 1 of 2 variables matched/);
+  assert.match(text, /keep the model's own value/);
+  assert.match(text, /block crc32c mismatch/);
+});

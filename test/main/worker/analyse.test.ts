@@ -50,3 +50,13 @@ test('a TF1 training folder opens as its meta graph with the checkpoint the stat
   assert.deepEqual(read.trigger.activation.map((a) => a.state), ['active', 'dormant'], 'the latest checkpoint turns the read on, the older one does not');
   assert.equal(read.arguments[0]?.value, '/etc/shadow');
 });
+
+test('tf_cc_VarsAndArithmeticObjectGraph: variables.index differs from fingerprint.pb checkpoint_hash → a medium integrity finding naming the file', { skip: skipWithoutCorpus }, async () => {
+  const model = real('tf_cc_VarsAndArithmeticObjectGraph');
+  const { report } = await analyse({ model, checkpoints: [] });
+  const integrity = report.findings.filter((f) => f.capability === 'integrity');
+  assert.equal(integrity.length, 1);
+  assert.equal(integrity[0]!.severity, 'medium', 'readable but changed after export: medium (unreadable would be high)');
+  assert.match(integrity[0]!.evidence[0]!, /variables\/variables\.index: Fingerprint64 \d+ differs from checkpoint_hash \d+ in fingerprint\.pb/);
+  assert.match(report.checkpoints[0]!.coverage?.integrity ?? '', /checkpoint_hash/);
+});
