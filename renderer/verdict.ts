@@ -2,6 +2,7 @@
 // overall verdict, sorting and filtering. No React, no store: unit-tested in test/renderer.
 import { SEVERITY_RANK, type Capability, type Finding, type Severity } from '../shared/findings.ts';
 import type { AuditView, CheckpointRef } from '../shared/api.ts';
+import { sameCheckpointLabel, type DynamicVerdict, type SandboxRunReport } from '../shared/sandbox.ts';
 
 /** What a finding does when the model runs with the selected checkpoint. */
 export type FindingState = 'active' | 'dormant' | 'unconditional' | 'input-gated' | 'unknown';
@@ -215,4 +216,35 @@ export function lookupValue(values: Record<string, string>, key: string): string
   if (key in values) return values[key];
   const ext = Object.keys(values).find((k) => k.startsWith(key + '/') || key.startsWith(k + '/'));
   return ext === undefined ? undefined : values[ext];
+}
+
+/** The findings table's Sandbox column. */
+export type SandboxColumn = DynamicVerdict | 'not-run';
+
+export const SANDBOX_LABEL: Record<SandboxColumn, string> = {
+  confirmed: 'Confirmed',
+  'not-observed': 'Not observed',
+  inconclusive: 'Inconclusive',
+  'not-run': 'Not run',
+};
+
+/**
+ * What the sandbox said about a finding under the selected checkpoint: the latest run that
+ * restored it decides; runs under other checkpoints are listed as `elsewhere`.
+ */
+export function sandboxVerdict(
+  finding: Finding,
+  runs: SandboxRunReport[],
+  checkpoint: CheckpointRef | null,
+): { verdict: SandboxColumn; evidence: string[]; elsewhere: string[] } {
+  const under = (run: SandboxRunReport) => !checkpoint || (run.checkpoint !== undefined && sameCheckpointLabel(run.checkpoint, checkpoint.label));
+  const verdictIn = (run: SandboxRunReport) => run.findings?.find((c) => c.id === finding.id && c.op === finding.op);
+  const mine = runs.filter((r) => under(r) && verdictIn(r));
+  const latest = mine[mine.length - 1];
+  const elsewhere = runs
+    .filter((r) => !under(r) && verdictIn(r))
+    .map((r) => `${verdictIn(r)!.observed} under ${r.checkpoint ?? 'another checkpoint'}`);
+  if (!latest) return { verdict: 'not-run', evidence: [], elsewhere };
+  const c = verdictIn(latest)!;
+  return { verdict: c.observed, evidence: c.evidence, elsewhere };
 }

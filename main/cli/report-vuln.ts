@@ -13,24 +13,34 @@ import { defaultFindingId, renderVulnReport } from '../report/vuln.ts';
 /** The report date: SOURCE_DATE_EPOCH (seconds) when set, for reproducible drafts, else now. */
 export { reportDate };
 
-/** A sandbox run report written by `tfaudit sandbox --format json`, checked before use. */
-export function readSandboxRun(file: string): SandboxRunReport {
+function isRunReport(value: unknown): value is SandboxRunReport {
+  const run = value as Partial<SandboxRunReport>;
+  return (
+    typeof run === 'object' && run !== null &&
+    typeof run.runId === 'string' &&
+    Array.isArray(run.command) && run.command.every((c) => typeof c === 'string') &&
+    typeof run.policy === 'object' && run.policy !== null &&
+    typeof run.startedAt === 'string' &&
+    Array.isArray(run.filesWritten) && Array.isArray(run.syscalls) && Array.isArray(run.notes)
+  );
+}
+
+/**
+ * The runs in a file written by `tfaudit sandbox --format json` (`{ runs, differences,
+ * disagreements }`, one run per checkpoint), or a single run report; checked before use.
+ */
+export function readSandboxRun(file: string): SandboxRunReport[] {
   let parsed: unknown;
   try {
     parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch (error) {
     throw new InvalidArgumentError(`${file}: not a readable JSON sandbox run (${error instanceof Error ? error.message : String(error)})`);
   }
-  const run = parsed as Partial<SandboxRunReport>;
-  const ok =
-    typeof run === 'object' && run !== null &&
-    typeof run.runId === 'string' &&
-    Array.isArray(run.command) && run.command.every((c) => typeof c === 'string') &&
-    typeof run.policy === 'object' && run.policy !== null &&
-    typeof run.startedAt === 'string' &&
-    Array.isArray(run.filesWritten) && Array.isArray(run.syscalls) && Array.isArray(run.notes);
-  if (!ok) throw new InvalidArgumentError(`${file}: not a sandbox run report (expected the JSON of \`tfaudit sandbox --format json\`)`);
-  return run as SandboxRunReport;
+  const runs = parsed && typeof parsed === 'object' && Array.isArray((parsed as { runs?: unknown }).runs) ? (parsed as { runs: unknown[] }).runs : [parsed];
+  if (!runs.length || !runs.every(isRunReport)) {
+    throw new InvalidArgumentError(`${file}: not a sandbox run report (expected the JSON of \`tfaudit sandbox --format json\`)`);
+  }
+  return runs;
 }
 
 async function cliExit(code: number, message: string): Promise<never> {
@@ -54,7 +64,7 @@ export function registerReportVuln(program: Command): void {
     .action(async (path: string, opts) => {
       let sandboxRuns: SandboxRunReport[];
       try {
-        sandboxRuns = (opts.sandboxRun as string[]).map(readSandboxRun);
+        sandboxRuns = (opts.sandboxRun as string[]).flatMap(readSandboxRun);
       } catch (error) {
         return cliExit(4, error instanceof Error ? error.message : String(error));
       }

@@ -1,14 +1,17 @@
-// `tfaudit sandbox PATH`: run the model inside the OS sandbox with a policy derived from the
-// findings. Exit codes: 0 the model ran and exited 0; 1 it failed, was killed or timed out;
-// 2 the model or checkpoint path does not exist; 3 no sandbox backend or no runtime for the
-// runner; 4 usage error.
-import { existsSync, rmSync } from 'node:fs';
+// `tfaudit sandbox PATH [--checkpoint A] [--compare B]...`: run the model inside the OS sandbox
+// with a policy derived from the findings, once per checkpoint with the same signature and
+// inputs, and say for every finding whether the run confirmed it. Exit codes: 0 every run
+// exited 0; 1 a run failed, was killed or timed out; 2 the model, a checkpoint or the inputs file
+// does not exist; 3 no sandbox backend or no runtime for the runner; 4 usage error.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { InvalidArgumentError, Option, type Command } from 'commander';
+import { collect } from './options.ts';
 import { quote } from 'shell-quote';
 import type { Finding } from '../../shared/findings.ts';
 import type { TensorInfoIR } from '../../shared/ir.ts';
-import type { SandboxPolicy, SandboxRunReport, SandboxRunner } from '../../shared/sandbox.ts';
+import type { SandboxComparison, SandboxPolicy, SandboxRunReport, SandboxRunner } from '../../shared/sandbox.ts';
+import { behaviourSummary, compareRuns, confirmFindings, findDisagreements } from '../sandbox/confirm.ts';
 import { detectBackend } from '../sandbox/backends.ts';
 import { derivePolicy } from '../sandbox/policy.ts';
 import { launchPrepared, prepareRun, type PreparedRun } from '../sandbox/run.ts';
@@ -19,6 +22,10 @@ export const RUNNERS: SandboxRunner[] = ['tf-python', 'saved-model-cli', 'model-
 
 export interface SandboxCliOptions {
   checkpoint?: string;
+  /** More checkpoints to run the same signature and inputs under (tf-python runner). */
+  compare?: string[];
+  /** JSON file: input name → nested list or string, instead of synthesized inputs. */
+  inputs?: string;
   runner?: SandboxRunner;
   command?: string;
   signature?: string;
@@ -29,6 +36,8 @@ export interface SandboxCliOptions {
   dryRun?: boolean;
   /** Skip the static scan (the policy then comes from no findings). */
   scan?: boolean;
+  /** false: run the analyzer worker without the OS sandbox. */
+  isolation?: boolean;
   /** Where output goes (tests capture it); default process.stdout / process.stderr. */
   out?: (text: string) => void;
   err?: (text: string) => void;
@@ -41,21 +50,26 @@ interface Analysis {
   signatures: string[];
   inputs: Record<string, Record<string, TensorInfoIR>>;
   note: string | null;
-  /** Where the analysis bound the model's root in the checkpoint (object-based), for the runner. */
-  checkpointRoot?: string[] | null;
+  /** Per checkpoint as given: where the analysis bound the model's root in it (object-based), for the runner. */
+  checkpointRoots?: Record<string, string[] | null>;
+  /** Per checkpoint as given: the label the analysis's activations use. */
+  checkpointLabels?: Record<string, string>;
 }
 
 /** Findings and signatures from the (isolated) analyzer worker; a failure yields none, with a note. */
-async function analyseForPolicy(path: string, checkpoint: string | undefined): Promise<Analysis> {
+async function analyseForPolicy(path: string, checkpoints: string[], isolation: boolean): Promise<Analysis> {
   try {
-    const { runAnalysisWorker } = await import('../service/worker-client.ts');
-    const result = await runAnalysisWorker({ model: path, checkpoints: checkpoint ? [checkpoint] : [] });
+    const { runAnalysisWorker, DEFAULT_WORKER_OPTIONS } = await import('../service/worker-client.ts');
+    const result = await runAnalysisWorker({ model: path, checkpoints }, { ...DEFAULT_WORKER_OPTIONS, isolation: isolation ? 'auto' : 'off' });
     const inputs: Analysis['inputs'] = {};
     // the serving meta graph's signatures (the runners load tag "serve")
     const metas = [...result.summary.metaGraphs].sort((a, b) => Number(b.tags.includes('serve')) - Number(a.tags.includes('serve')));
     for (const meta of metas) for (const signature of meta.signatures) inputs[signature.key] ??= signature.inputs;
-    const bound = result.report.checkpoints.find((c) => c.given === checkpoint);
-    return { findings: result.report.findings, signatures: Object.keys(inputs), inputs, note: null, checkpointRoot: bound?.coverage?.rootPath ?? null };
+    const bound = (given: string) => result.report.checkpoints.find((c) => c.given === given);
+    const checkpointRoots = Object.fromEntries(checkpoints.map((given) => [given, bound(given)?.coverage?.rootPath ?? null]));
+    // a folder given (CheckpointManager) is named by the prefix the analysis picked in it
+    const checkpointLabels = Object.fromEntries(checkpoints.map((given) => [given, bound(given)?.path ?? given]));
+    return { findings: result.report.findings, signatures: Object.keys(inputs), inputs, note: null, checkpointRoots, checkpointLabels };
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     return { findings: [], signatures: [], inputs: {}, note: `static scan failed (${message}); the policy is derived from no findings` };
@@ -118,10 +132,86 @@ function validate(opts: SandboxCliOptions): string | null {
   if (opts.format && opts.format !== 'text' && opts.format !== 'json') return `unknown format ${opts.format}`;
   if (opts.command && opts.runner && opts.runner !== 'custom') return '--command goes with --runner custom';
   if ((opts.runner ?? (opts.command ? 'custom' : 'tf-python')) === 'custom' && !opts.command) return '--runner custom needs --command';
+  if (opts.compare?.length && (opts.runner ?? (opts.command ? 'custom' : 'tf-python')) !== 'tf-python') {
+    return '--compare needs the tf-python runner (the only one that restores a checkpoint)';
+  }
   for (const [name, value] of [['--timeout', opts.timeout], ['--memory', opts.memory]] as const) {
     if (value !== undefined && (!Number.isFinite(value) || value <= 0)) return `${name} must be a positive number`;
   }
   return null;
+}
+
+/** `--inputs FILE.json`: an object of input name → string, number, boolean or nested list of them. */
+export function readInputValues(file: string): Record<string, unknown> {
+  const parsed: unknown = JSON.parse(readFileSync(file, 'utf8'));
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error(`${file}: expected a JSON object of input name → value`);
+  const scalarOrList = (value: unknown, depth: number): boolean =>
+    depth < 32 &&
+    (typeof value === 'string' || typeof value === 'boolean' || (typeof value === 'number' && Number.isFinite(value)) ||
+      (Array.isArray(value) && value.every((v) => scalarOrList(v, depth + 1))));
+  for (const [name, value] of Object.entries(parsed)) {
+    if (!scalarOrList(value, 0)) throw new Error(`${file}: input ${name} must be a string, number, boolean or nested list of them`);
+  }
+  return parsed as Record<string, unknown>;
+}
+
+/** The label of the model's own checkpoint, as the analysis names it. */
+export function ownCheckpointLabel(path: string): string {
+  return `${path.replace(/\/+$/, '')}/variables/variables`;
+}
+
+function checkpointExists(prefix: string): boolean {
+  return existsSync(`${prefix}.index`) || existsSync(prefix);
+}
+
+function verdictWord(observed: string): string {
+  return observed === 'not-observed' ? 'not observed' : observed;
+}
+
+/** Per-run findings with their verdicts, the inputs, then differences; disagreements first. */
+export function renderComparisonText(comparison: SandboxComparison): string {
+  const lines: string[] = [];
+  if (comparison.disagreements.length) {
+    lines.push(`DISAGREEMENT between the static analysis and the sandbox (${comparison.disagreements.length}):`);
+    for (const d of comparison.disagreements) lines.push(`  ! ${d.message}`);
+    lines.push('');
+  }
+  for (const run of comparison.runs) {
+    lines.push(`Findings under ${run.checkpoint ?? '(no checkpoint)'} (signature ${run.progress?.signature ?? run.policy.signature ?? '?'}):`);
+    if (run.inputs && Object.keys(run.inputs).length) {
+      lines.push('  inputs:');
+      for (const [name, input] of Object.entries(run.inputs)) {
+        lines.push(`    ${name}: ${input.dtype}[${input.shape.join(',')}] ${input.source} ${JSON.stringify(input.value).slice(0, 160)}`);
+      }
+    }
+    const all = run.findings ?? [];
+    // TensorFlow's own saver ops are never judged by a run: one line for all of them
+    const saver = all.filter((f) => f.observed === 'inconclusive' && f.evidence[0]?.startsWith("TensorFlow's own save/restore machinery"));
+    const findings = all.filter((f) => !saver.includes(f));
+    if (!all.length) lines.push('  (no findings to confirm)');
+    for (const f of findings) {
+      lines.push(`  ${f.id.padEnd(4)} ${f.op} (${f.capability}${f.target ? ` ${f.target}` : ''}): static ${f.static}, sandbox ${verdictWord(f.observed).toUpperCase()}`);
+      for (const e of f.evidence) lines.push(`         ${e}`);
+    }
+    if (saver.length) lines.push(`  ${saver.map((f) => `${f.id} ${f.op}`).join(', ')}: TensorFlow's own save/restore machinery, not judged by the run (inconclusive)`);
+    lines.push('');
+  }
+  if (comparison.runs.length > 1) {
+    lines.push('Checkpoint against checkpoint (same signature, same inputs):');
+    for (const s of behaviourSummary(comparison.runs)) lines.push(`  under ${s.checkpoint}: ${s.did}`);
+    if (!comparison.differences.length) lines.push('  no difference in behaviour was observed');
+    for (const d of comparison.differences) {
+      lines.push(`  ${d.subject}`);
+      for (const r of d.byRun) lines.push(`    ${r.checkpoint}: ${r.behaviour}`);
+    }
+  }
+  return lines.join('\n');
+}
+
+interface PlannedRun {
+  label: string;
+  /** Resolved prefix to restore, or null for the model's own. */
+  checkpoint: string | null;
 }
 
 /** Implements `tfaudit sandbox`; returns the exit code. */
@@ -137,9 +227,24 @@ export async function sandboxCli(path: string, opts: SandboxCliOptions = {}): Pr
     err(`tfaudit sandbox: ${path}: no such file or directory\n`);
     return SANDBOX_EXIT.unreadable;
   }
-  if (opts.checkpoint && !existsSync(`${opts.checkpoint}.index`) && !existsSync(opts.checkpoint)) {
-    err(`tfaudit sandbox: checkpoint ${opts.checkpoint}: neither ${opts.checkpoint}.index nor ${opts.checkpoint} exists\n`);
-    return SANDBOX_EXIT.unreadable;
+  for (const checkpoint of [opts.checkpoint, ...(opts.compare ?? [])]) {
+    if (checkpoint && !checkpointExists(checkpoint)) {
+      err(`tfaudit sandbox: checkpoint ${checkpoint}: neither ${checkpoint}.index nor ${checkpoint} exists\n`);
+      return SANDBOX_EXIT.unreadable;
+    }
+  }
+  let inputValues: Record<string, unknown> | undefined;
+  if (opts.inputs) {
+    if (!existsSync(opts.inputs)) {
+      err(`tfaudit sandbox: inputs ${opts.inputs}: no such file\n`);
+      return SANDBOX_EXIT.unreadable;
+    }
+    try {
+      inputValues = readInputValues(opts.inputs);
+    } catch (error) {
+      err(`tfaudit sandbox: ${(error as Error).message}\n`);
+      return SANDBOX_EXIT.usage;
+    }
   }
   const runner: SandboxRunner = opts.runner ?? (opts.command ? 'custom' : 'tf-python');
   let command: string[] | undefined;
@@ -172,65 +277,89 @@ export async function sandboxCli(path: string, opts: SandboxCliOptions = {}): Pr
     throw error;
   }
 
+  // one run per checkpoint, the model's own named like the analysis names it
+  const own = resolve(ownCheckpointLabel(path));
+  const planned: PlannedRun[] = [];
+  for (const given of [opts.checkpoint ?? null, ...(opts.compare ?? [])]) {
+    const isOwn = given === null || resolve(given) === own;
+    const label = isOwn ? ownCheckpointLabel(path) : given!;
+    if (planned.some((p) => resolve(p.label) === resolve(label))) continue;
+    planned.push({ label, checkpoint: isOwn ? null : resolve(given!) });
+  }
+  const analysed = planned.filter((p) => p.checkpoint !== null).map((p) => p.label);
   const analysis: Analysis = opts.scan === false
     ? { findings: [], signatures: [], inputs: {}, note: 'static scan skipped; the policy is derived from no findings' }
-    : await analyseForPolicy(path, opts.checkpoint);
-  const policy = derivePolicy({
-    modelPath: resolve(path),
-    findings: analysis.findings,
-    signatures: analysis.signatures,
-    checkpoint: opts.checkpoint ? resolve(opts.checkpoint) : null,
-    checkpointRoot: analysis.checkpointRoot ?? null,
-    overrides: { runner, allowNetwork: opts.allowNetwork === true, timeoutSeconds: opts.timeout, memoryMb: opts.memory, signature: opts.signature ?? null },
-    runner: { command, readOnlyMounts: runtime.readOnlyMounts },
-    backend: detection.backend,
-  });
-  if (analysis.note) policy.rationale.unshift(analysis.note);
-
-  let prepared: PreparedRun;
-  try {
-    prepared = await prepareRun(policy, { detection, signatureInputs: policy.signature ? analysis.inputs[policy.signature] : undefined });
-  } catch (error) {
-    rmSync(dirname(policy.scratchDir), { recursive: true, force: true });
-    if (error instanceof RunnerUnavailableError) {
-      err(`tfaudit sandbox: ${error.message}\n`);
-      return SANDBOX_EXIT.unavailable;
-    }
-    throw error;
-  }
-
-  if (opts.dryRun) {
-    // nothing ran: the fresh scratch dir is removed again
-    rmSync(dirname(policy.scratchDir), { recursive: true, force: true });
-    if (opts.format === 'json') {
-      out(JSON.stringify({ policy: prepared.policy, command: prepared.command.argv, configFiles: prepared.command.configFiles, notes: prepared.notes }, null, 2) + '\n');
-    } else {
-      out(`${renderPolicyText(prepared.policy)}\nCommand:\n  ${quote(prepared.command.argv)}\n`);
-      for (const file of prepared.command.configFiles.filter((f) => f.path.endsWith('.cfg'))) out(`Config file ${file.path}:\n${file.content}`);
-      if (prepared.notes.length) out(`Notes:\n${prepared.notes.map((n) => `  - ${n}`).join('\n')}\n`);
-    }
-    return SANDBOX_EXIT.ran;
-  }
+    : await analyseForPolicy(path, analysed, opts.isolation !== false);
 
   const json = opts.format === 'json';
-  if (!json) out(`${renderPolicyText(prepared.policy)}\n--- model output ---\n`);
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
-  let report: SandboxRunReport;
-  try {
-    report = await launchPrepared(prepared, {
-      signal: controller.signal,
-      // in JSON mode stdout carries only the report: the live output goes to stderr
-      onOutput: (stream, chunk) => (stream === 'stdout' && !json ? out(chunk) : err(chunk)),
+  const runs: SandboxRunReport[] = [];
+  let allRan = true;
+  for (const [index, plan] of planned.entries()) {
+    const policy = derivePolicy({
+      modelPath: resolve(path),
+      findings: analysis.findings,
+      signatures: analysis.signatures,
+      checkpoint: plan.checkpoint,
+      checkpointRoot: plan.checkpoint ? analysis.checkpointRoots?.[plan.label] ?? null : null,
+      overrides: { runner, allowNetwork: opts.allowNetwork === true, timeoutSeconds: opts.timeout, memoryMb: opts.memory, signature: opts.signature ?? null },
+      runner: { command, readOnlyMounts: runtime.readOnlyMounts },
+      backend: detection.backend,
     });
-  } finally {
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
+    if (analysis.note) policy.rationale.unshift(analysis.note);
+
+    let prepared: PreparedRun;
+    try {
+      prepared = await prepareRun(policy, { detection, signatureInputs: policy.signature ? analysis.inputs[policy.signature] : undefined, inputValues });
+    } catch (error) {
+      rmSync(dirname(policy.scratchDir), { recursive: true, force: true });
+      if (error instanceof RunnerUnavailableError) {
+        err(`tfaudit sandbox: ${error.message}\n`);
+        return SANDBOX_EXIT.unavailable;
+      }
+      throw error;
+    }
+
+    if (opts.dryRun) {
+      // nothing ran: the fresh scratch dir is removed again
+      rmSync(dirname(policy.scratchDir), { recursive: true, force: true });
+      if (json) {
+        if (index === 0) out(JSON.stringify({ policy: prepared.policy, command: prepared.command.argv, configFiles: prepared.command.configFiles, notes: prepared.notes }, null, 2) + '\n');
+      } else {
+        out(`${renderPolicyText(prepared.policy)}\nCommand:\n  ${quote(prepared.command.argv)}\n`);
+        for (const file of prepared.command.configFiles.filter((f) => f.path.endsWith('.cfg'))) out(`Config file ${file.path}:\n${file.content}`);
+        if (prepared.notes.length) out(`Notes:\n${prepared.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+      }
+      continue;
+    }
+
+    if (!json) out(`${planned.length > 1 ? `=== run ${index + 1} of ${planned.length}: checkpoint ${plan.label} ===\n` : ''}${renderPolicyText(prepared.policy)}\n--- model output ---\n`);
+    const controller = new AbortController();
+    const onSignal = () => controller.abort();
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+    let report: SandboxRunReport;
+    try {
+      report = await launchPrepared(prepared, {
+        signal: controller.signal,
+        // in JSON mode stdout carries only the report: the live output goes to stderr
+        onOutput: (stream, chunk) => (stream === 'stdout' && !json ? out(chunk) : err(chunk)),
+      });
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    report.checkpoint = plan.label;
+    report.findings = confirmFindings(analysis.findings, analysis.checkpointLabels?.[plan.label] ?? plan.label, report);
+    runs.push(report);
+    if (!(report.exitCode === 0 && !report.timedOut)) allRan = false;
+    if (!json) out(`--- end of output ---\n${renderRunText(report)}\n`);
+    if (controller.signal.aborted) break;
   }
-  out(json ? JSON.stringify(report, null, 2) + '\n' : `--- end of output ---\n${renderRunText(report)}\n`);
-  return report.exitCode === 0 && !report.timedOut ? SANDBOX_EXIT.ran : SANDBOX_EXIT.failed;
+  if (opts.dryRun) return SANDBOX_EXIT.ran;
+
+  const comparison: SandboxComparison = { runs, differences: compareRuns(runs), disagreements: findDisagreements(runs) };
+  out(json ? JSON.stringify(comparison, null, 2) + '\n' : `\n${renderComparisonText(comparison)}\n`);
+  return allRan ? SANDBOX_EXIT.ran : SANDBOX_EXIT.failed;
 }
 
 /** The brief's name for the CLI entry (same function). */
@@ -248,6 +377,8 @@ export function registerSandbox(program: Command): void {
     .description('run the model inside an OS sandbox (nsjail or bubblewrap) with a policy derived from the findings, and report what it did')
     .argument('<path>', 'SavedModel folder (or model file for a custom command)')
     .option('--checkpoint <prefix>', 'restore this checkpoint before running (tf-python runner)')
+    .option('--compare <prefix>', 'also run the same signature and inputs under this checkpoint and report the difference (repeatable; <model>/variables/variables is the model\'s own)', collect, [])
+    .option('--inputs <file.json>', 'signature inputs: JSON object of input name → nested list or string (default: synthesized from the signature)')
     .addOption(new Option('--runner <runner>', 'what runs the model').choices(RUNNERS))
     .option('--command <cmd>', "custom runner command line, e.g. 'python3 /path/probe.py' (split like a shell would, run without one)")
     .option('--signature <key>', 'signature to call (default serving_default or the first)')
@@ -257,6 +388,7 @@ export function registerSandbox(program: Command): void {
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
     .option('--dry-run', 'print the policy and the exact sandbox command without running')
     .option('--no-scan', 'skip the static scan (policy from no findings)')
+    .option('--no-isolation', 'run the static scan\'s analyzer worker without the OS sandbox')
     .action(async (path: string, o: SandboxCliOptions) => {
       const code = await sandboxCli(path, o);
       if (code !== 0) {

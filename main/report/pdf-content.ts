@@ -7,6 +7,7 @@ import { branchesToUnsafe, layoutFigure } from '../../shared/figure-layout.ts';
 import { figureToSvg } from '../../shared/figure-svg.ts';
 import { bySeverity, capabilityPhrase, countBySeverity, coverageSummary, verdictSentence, type AuditDocument } from '../../shared/report.ts';
 import { forCourier, forRoboto } from './pdf-fonts.ts';
+import { findDisagreements, runCheckpointLabel, runVerdict } from '../sandbox/confirm.ts';
 
 // Loose on purpose: pdfmake's document definition is a dynamic tree of plain objects.
 export type Content = string | { [key: string]: unknown } | Content[];
@@ -364,8 +365,11 @@ function sandboxRun(run: SandboxRunReport, index: number): Content[] {
       ['Command', mono(run.command.join(' '))],
       ['Backend / runner', `${p.backend} / ${p.runner}`],
       ['Network', p.allowNetwork ? 'allowed' : 'blocked'],
-      ['Checkpoint', p.checkpoint ? mono(p.checkpoint) : "model's own"],
+      ['Checkpoint', run.checkpoint ? mono(run.checkpoint) : p.checkpoint ? mono(p.checkpoint) : "model's own"],
       ['Signature', p.signature ? t(p.signature) : '-'],
+      ['Inputs', run.inputs && Object.keys(run.inputs).length > 0
+        ? mono(Object.entries(run.inputs).map(([n, i]) => `${n}: ${i.dtype}[${i.shape.join(',')}] ${i.source} ${JSON.stringify(i.value).slice(0, 120)}`).join('\n'))
+        : 'not reported by the runner'],
       ['Limits', `${p.limits.memoryMb} MB memory, ${p.limits.cpuSeconds} s CPU, ${p.limits.wallSeconds} s wall, ${p.limits.fileSizeMb} MB per file, ${p.limits.processes} processes`],
       ['Outcome', `${outcome}; ${run.wallSeconds.toFixed(1)} s wall${run.cpuSeconds !== null ? `, ${run.cpuSeconds.toFixed(1)} s CPU` : ''}${run.peakMemoryMb !== null ? `, peak ${run.peakMemoryMb} MB` : ''}`],
     ]),
@@ -387,9 +391,59 @@ function sandboxRun(run: SandboxRunReport, index: number): Content[] {
   return content;
 }
 
+/** The embedded fonts lack the arrow glyph. */
+const arrows = (s: string) => s.replace(/→/g, '->');
+
+const VERDICT_COLOR = { confirmed: '#9b1c1c', 'not-observed': '#166534', inconclusive: '#a16207' } as const;
+
+function runName(run: SandboxRunReport, index: number): string {
+  const checkpoint = runCheckpointLabel(run).split('/').slice(-2).join('/');
+  return `Run ${index + 1} (${checkpoint})`;
+}
+
+/** Per finding and run: what the static half predicted and what the sandbox observed; disagreements first. */
+function dynamicConfirmation(doc: AuditDocument): Content[] {
+  const runs = doc.sandboxRuns.map((run) => ({ ...run, checkpoint: runCheckpointLabel(run), findings: doc.report.findings.map((f) => runVerdict(f, run)) }));
+  const content: Content[] = [{ text: 'Dynamic confirmation', style: 'h2', outline: true, outlineParentId: 'sandbox', id: 'dynamic-confirmation' }];
+  content.push({
+    text:
+      'Each finding is matched against what the sandbox observed while the op could run: confirmed (a system call on the finding\'s target, or the limit ' +
+      'or ResourceExhausted error for resource exhaustion), not observed (that phase ran to its end and nothing matched), or inconclusive ' +
+      '(the run failed or timed out before it, or the target is unresolved).',
+    margin: [0, 0, 0, 6],
+  });
+  const disagreements = findDisagreements(runs);
+  if (disagreements.length > 0) {
+    content.push({ text: 'Disagreements between the static analysis and the sandbox', style: 'h3', color: '#9b1c1c' });
+    content.push({ ul: disagreements.map((d) => ({ text: t(arrows(d.message)), color: '#9b1c1c' })), margin: [0, 0, 0, 6] });
+  }
+  if (doc.report.findings.length === 0) {
+    content.push({ text: 'No findings to confirm.', margin: [0, 0, 0, 6] });
+    return content;
+  }
+  const shown = runs.slice(0, 4);
+  const rows = doc.report.findings.map((f, i) => [
+    t(f.id),
+    t(f.op),
+    mono(runs[0]!.findings[i]!.target ?? '(unresolved)'),
+    ...shown.map((run) => {
+      const c = run.findings[i]!;
+      return { text: [{ text: `${c.observed}\n`, color: VERDICT_COLOR[c.observed], bold: true }, { text: `static: ${c.static}`, color: '#4b5563' }] };
+    }),
+  ]);
+  content.push(dataTable(['Finding', 'Op', 'Target', ...shown.map(runName)], rows, [40, 70, '*', ...shown.map(() => 72)]));
+  for (const [index, run] of shown.entries()) {
+    const confirmed = run.findings.filter((c) => c.observed === 'confirmed');
+    if (confirmed.length === 0) continue;
+    content.push({ text: `Evidence, ${runName(run, index)}`, style: 'h3' });
+    content.push({ ul: confirmed.map((c) => [t(`${c.id} ${c.op}:`), ...c.evidence.map((e) => mono(arrows(e)))]), margin: [0, 0, 0, 6] });
+  }
+  return content;
+}
+
 function sandbox(doc: AuditDocument): Content[] {
   if (doc.sandboxRuns.length === 0) return [];
-  return [{ ...(heading('Sandbox runs', 'sandbox') as object), pageBreak: 'before' }, ...doc.sandboxRuns.flatMap(sandboxRun)];
+  return [{ ...(heading('Sandbox runs', 'sandbox') as object), pageBreak: 'before' }, ...dynamicConfirmation(doc), ...doc.sandboxRuns.flatMap(sandboxRun)];
 }
 
 // ---------------------------------------------------------------- method and limits

@@ -7,6 +7,7 @@ import type { Activation, Finding } from '../../shared/findings.ts';
 import type { SignatureIR } from '../../shared/ir.ts';
 import { CAPABILITY_IMPACT, bySeverity, capabilityPhrase, type AuditDocument } from '../../shared/report.ts';
 import { printable } from './printable.ts';
+import { runCheckpointLabel, runVerdict } from '../sandbox/confirm.ts';
 
 const ISSUE_TYPE: Record<string, { title: string; cwe: string }> = {
   'file-read': { title: 'Information disclosure: the model reads host files', cwe: 'CWE-200 (Exposure of Sensitive Information), CWE-73 (External Control of File Name or Path)' },
@@ -160,7 +161,11 @@ function reproduction(doc: AuditDocument, f: Finding): string[] {
     '',
     `3. Run it in the sandbox (read-only model, network blocked, a scratch directory as the only writable place) and watch file, network and process activity:`,
     '',
-    codeBlock([`tfaudit sandbox ${shellQuote(model)}${ckptArg}`], 'sh'),
+    codeBlock([`tfaudit sandbox ${shellQuote(model)}${ckptArg}${ckptArg ? ` --compare ${shellQuote(`${model.replace(/\/+$/, '')}/variables/variables`)}` : ''}`], 'sh'),
+    '',
+    ckptArg
+      ? '   It runs the same signature with the same inputs under the triggering checkpoint and under the model\'s own, and says for each finding whether the run confirmed it.'
+      : '   It says for each finding whether the run confirmed it.',
   ];
   if (doc.report.model.format === 'saved-model' && (sig || f.reachability === 'load')) {
     const steps = [`cp -r ${shellQuote(model)} /tmp/poc_model`];
@@ -192,6 +197,8 @@ function reproduction(doc: AuditDocument, f: Finding): string[] {
         codeBlock([run.command.map(shellQuote).join(' ')], 'sh'),
         '',
       );
+      const verdict = runVerdict(f, run);
+      lines.push(`  - this finding: **${verdict.observed}**${verdict.evidence[0] ? `: ${codeSpan(verdict.evidence[0])}` : ''}`);
       for (const w of run.filesWritten) lines.push(`  - file ${w.change}: ${codeSpan(w.path)} (${w.size} bytes)`);
       for (const s of run.syscalls) lines.push(`  - ${s.kind}: ${codeSpan(`${s.call}(${s.target}) = ${s.result}`)}`);
       if (run.filesWritten.length === 0 && run.syscalls.length === 0) lines.push('  - no file writes or notable system calls observed');
@@ -200,8 +207,35 @@ function reproduction(doc: AuditDocument, f: Finding): string[] {
   return lines;
 }
 
-function proofOfConcept(f: Finding): string[] {
-  const lines = ['Evidence chain, from the trigger to the unsafe op:', '', codeBlock(f.evidence.map((e, i) => `${i === 0 ? '  ' : '→ '}${e}`))];
+/** The run that proves the finding, told as the proof of concept, with runs that did not do it. */
+function dynamicProof(doc: AuditDocument, f: Finding): string[] {
+  const verdicts = doc.sandboxRuns.map((run) => ({ run, verdict: runVerdict(f, run) }));
+  const proof = verdicts.find((v) => v.verdict.observed === 'confirmed');
+  if (!proof) return [];
+  const { run, verdict } = proof;
+  const checkpoint = runCheckpointLabel(run);
+  const lines = [
+    `Confirmed in the sandbox: run ${codeSpan(run.runId)} (${run.policy.backend}, runner ${run.policy.runner}, network ${run.policy.allowNetwork ? 'allowed' : 'blocked'}) ` +
+      `restored ${codeSpan(checkpoint)}${run.progress?.signature ? `, called signature ${codeSpan(run.progress.signature)}` : ''} and was observed doing it:`,
+    '',
+    codeBlock(verdict.evidence),
+  ];
+  if (run.inputs && Object.keys(run.inputs).length) {
+    lines.push('', 'Inputs of the call:', '');
+    for (const [name, input] of Object.entries(run.inputs)) {
+      lines.push(`- ${codeSpan(name)}: ${codeSpan(`${input.dtype}[${input.shape.join(',')}]`)} ${input.source}, ${codeSpan(JSON.stringify(input.value).slice(0, 200))}`);
+    }
+  }
+  const contrast = verdicts.filter((v) => v.run !== run && v.verdict.observed === 'not-observed');
+  for (const { run: other, verdict: v } of contrast) {
+    lines.push('', `Under ${codeSpan(runCheckpointLabel(other))} the same run did not do it: ${codeSpan(v.evidence[0] ?? 'not observed')}.`);
+  }
+  lines.push('');
+  return lines;
+}
+
+function proofOfConcept(doc: AuditDocument, f: Finding): string[] {
+  const lines = [...dynamicProof(doc, f), 'Evidence chain, from the trigger to the unsafe op:', '', codeBlock(f.evidence.map((e, i) => `${i === 0 ? '  ' : '→ '}${e}`))];
   if (f.trigger.gates.length > 0) {
     lines.push('', 'Control-flow gates and their predicates:', '');
     for (const g of f.trigger.gates) {
@@ -264,7 +298,7 @@ export function renderVulnReport(doc: AuditDocument, findingId: string): string 
     section('Affected source and locations', affected(doc, f)),
     section('Configuration needed to reproduce', configuration(doc, f)),
     section('Step-by-step reproduction', reproduction(doc, f)),
-    section('Proof of concept', proofOfConcept(f)),
+    section('Proof of concept', proofOfConcept(doc, f)),
     section('Impact', impact(f)),
   ].join('\n\n') + '\n';
 }

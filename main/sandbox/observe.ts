@@ -98,6 +98,8 @@ const MODIFY_CALLS = new Set([
   'unlink', 'unlinkat', 'rename', 'renameat', 'renameat2', 'mkdir', 'mkdirat', 'rmdir', 'truncate', 'chmod', 'fchmodat',
   'chown', 'lchown', 'fchownat', 'link', 'linkat', 'symlink', 'symlinkat', 'mknod', 'mknodat', 'utimensat',
 ]);
+/** Existence/metadata checks: TensorFlow's ReadFile stats the path before opening it. */
+const STAT_CALLS = new Set(['stat', 'lstat', 'stat64', 'lstat64', 'newfstatat', 'fstatat64', 'statx', 'access', 'faccessat', 'faccessat2']);
 const NETWORK_CALLS = new Set(['connect', 'bind', 'sendto', 'sendmsg', 'listen']);
 /** SO_ERROR values strace may print as numbers. */
 const SOCKET_ERRNO: Record<string, string> = { '0': 'ok', '110': 'ETIMEDOUT', '111': 'ECONNREFUSED', '101': 'ENETUNREACH', '113': 'EHOSTUNREACH', '99': 'EADDRNOTAVAIL' };
@@ -111,6 +113,11 @@ export interface TraceFilter {
   wrapperPrograms: string[];
   /** Hard cap on distinct observations kept. */
   maxObservations?: number;
+  /**
+   * Path prefix of the runner's phase markers (`<prefix><phase>`, touched with stat): each later
+   * observation carries the phase it happened in. Holds the run's nonce, so the model cannot forge it.
+   */
+  phaseMarker?: string;
 }
 
 /** Decodes strace's C-style string escapes. */
@@ -198,8 +205,10 @@ export function straceObservations(text: string, filter: TraceFilter): SyscallOb
   const merged = new Map<string, SyscallObservation>();
   const pendingConnects = new Map<string, SyscallObservation>();
   let anyPayload = false;
+  let phase: string | undefined;
   const add = (o: SyscallObservation) => {
-    const key = `${o.kind}|${o.call}|${o.target}|${o.result}`;
+    if (phase !== undefined) o = { ...o, phase };
+    const key = `${o.kind}|${o.call}|${o.target}|${o.result}|${o.phase ?? ''}`;
     const existing = merged.get(key);
     if (existing) existing.count = (existing.count ?? 1) + 1;
     else if (merged.size < max) merged.set(key, { ...o, count: 1 });
@@ -241,12 +250,22 @@ export function straceObservations(text: string, filter: TraceFilter): SyscallOb
       continue;
     }
     const path = quotedStrings(call.args)[0];
+    if (filter.phaseMarker && path?.startsWith(filter.phaseMarker)) {
+      phase = path.slice(filter.phaseMarker.length);
+      continue;
+    }
     if (path === undefined || path.startsWith(INSIDE.observe) || path.startsWith(INSIDE.runner) || path.startsWith('(null)')) continue;
     if (OPEN_CALLS.has(call.name)) {
       const writeIntent = call.name === 'creat' || WRITE_FLAGS.test(call.args);
       if (!writeIntent && (result.ok || result.text === 'ENOENT') && isQuiet(path, filter)) continue;
       if (!writeIntent && result.ok && (path.startsWith('/proc/') || path.startsWith('/dev/') || path.startsWith('/sys/'))) continue;
       add({ kind: 'file', call: writeIntent ? `${call.name}(write)` : `${call.name}(read)`, target: path, result: result.text, pid: call.pid });
+    } else if (STAT_CALLS.has(call.name)) {
+      if ((result.ok || result.text === 'ENOENT') && isQuiet(path, filter)) continue;
+      if (path === '' || /^\/(proc|dev|sys)(\/|$)/.test(path)) continue;
+      // a successful check is only telling while the model's own code runs (the signature call)
+      if (result.ok && phase !== 'calling') continue;
+      add({ kind: 'file', call: call.name, target: path, result: result.text, pid: call.pid });
     } else if (MODIFY_CALLS.has(call.name)) {
       const paths = quotedStrings(call.args);
       const target = call.name.startsWith('rename') || call.name.startsWith('link') || call.name.startsWith('symlink') ? paths.join(' -> ') : path;

@@ -162,8 +162,9 @@ export function policyRationale(policy: Omit<SandboxPolicy, 'rationale'>, findin
   }
 
   if (policy.checkpoint) {
+    // gated findings only: ungated ones (TensorFlow's saver ops among them) are active under any checkpoint
     const active = findings.filter((f) =>
-      f.trigger.activation.some((a) => a.state === 'active' && sameCheckpoint(a.checkpoint, policy.checkpoint!)),
+      f.trigger.kind !== 'none' && f.trigger.activation.some((a) => a.state === 'active' && (sameCheckpoint(a.checkpoint, policy.checkpoint!) || sameCheckpoint(resolve(a.checkpoint), policy.checkpoint!))),
     );
     lines.push(
       `Checkpoint ${policy.checkpoint} is restored before running` +

@@ -16,7 +16,8 @@ import {
 } from './observe.ts';
 import { INSIDE, SANDBOX_UID, derivePolicy, insideCheckpoint, type PolicyInput } from './policy.ts';
 import { randomInt } from 'node:crypto';
-import { resolveRuntime, runnerPayload, RunnerUnavailableError, type RuntimeResolution } from './runners.ts';
+import { phaseMarkerPrefix, resolveRuntime, runnerPayload, RunnerUnavailableError, type RuntimeResolution } from './runners.ts';
+import { RunnerEventCollector } from './progress.ts';
 
 export class SandboxUnavailableError extends Error {
   readonly code = 'sandbox-unavailable';
@@ -30,6 +31,8 @@ export { RunnerUnavailableError };
 
 export interface PrepareOptions {
   signatureInputs?: Record<string, TensorInfoIR>;
+  /** Signature input values by name (`--inputs FILE.json`), used instead of synthesized ones. */
+  inputValues?: Record<string, unknown>;
   /** Skip detection (tests, or a caller that already detected). */
   detection?: BackendDetection;
   /** Observers to use; default: strace and GNU time when present and working. */
@@ -52,6 +55,8 @@ export interface PreparedRun {
   privileged: boolean;
   backendVersion: string;
   notes: string[];
+  /** The run's nonce: only runner events and phase markers carrying it are believed. */
+  nonce: string;
 }
 
 const straceCheck = new Map<string, true | string>();
@@ -115,7 +120,7 @@ export async function prepareRun(policy: SandboxPolicy, options: PrepareOptions 
   }
   const privileged = options.privileged ?? process.getuid?.() === 0;
   const runtime = await resolveRuntime(policy.runner, policy.command);
-  const payload = runnerPayload(policy, runtime, { signatureInputs: options.signatureInputs });
+  const payload = runnerPayload(policy, runtime, { signatureInputs: options.signatureInputs, inputValues: options.inputValues });
   notes.push(...payload.notes);
   const runtimeMounts = runtime.readOnlyMounts.filter((m) => !policy.readOnlyMounts.includes(m));
   if (runtimeMounts.length) policy = { ...policy, readOnlyMounts: [...policy.readOnlyMounts, ...runtimeMounts] };
@@ -165,7 +170,7 @@ export async function prepareRun(policy: SandboxPolicy, options: PrepareOptions 
     runnerFiles: payload.files,
     sources,
   });
-  return { copies, runUid, policy, command, runtime, tools, privileged, backendVersion: detection.version, notes };
+  return { copies, runUid, policy, command, runtime, tools, privileged, backendVersion: detection.version, notes, nonce: payload.nonce };
 }
 
 /** A copy the sandbox uid can read: dirs 0755, files 0644, symlinks copied as links, other kinds skipped. */
@@ -267,10 +272,12 @@ export async function launchPrepared(prepared: PreparedRun, options: RunOptions 
 
   let stdoutTail = '';
   let stderrTail = '';
+  const events = new RunnerEventCollector(prepared.nonce);
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
   child.stdout!.on('data', (chunk: string) => {
     stdoutTail = appendTail(stdoutTail, chunk);
+    events.push(chunk);
     options.onOutput?.('stdout', chunk);
   });
   child.stderr!.on('data', (chunk: string) => {
@@ -338,6 +345,7 @@ export async function launchPrepared(prepared: PreparedRun, options: RunOptions 
       syscalls = straceObservations(log.slice(0, MAX_TRACE_BYTES), {
         quietPrefixes: ['/usr', '/lib', '/lib64', '/lib32', '/bin', '/sbin', '/etc/ld.so.cache', '/etc/localtime', ...policy.readOnlyMounts],
         wrapperPrograms: ['strace', 'time', 'prlimit', 'setpriv'],
+        phaseMarker: phaseMarkerPrefix(prepared.nonce),
       });
     }
   }
@@ -367,6 +375,7 @@ export async function launchPrepared(prepared: PreparedRun, options: RunOptions 
     notes,
     stdoutTail,
     stderrTail,
+    ...events.report(),
   };
 }
 

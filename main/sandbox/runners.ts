@@ -1,6 +1,7 @@
 // Runner profiles: what runs inside the sandbox. Each resolves its runtime on the host first
 // (mounted read-only inside) and builds the payload argv; a missing runtime is a message.
 import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { realpathSync, existsSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parse as parseShellWords } from 'shell-quote';
@@ -152,19 +153,31 @@ export const TF_RUNNER_SCRIPT = String.raw`
 import json, os, sys
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 cfg = json.loads(sys.argv[1])
+NONCE = cfg.get("nonce") or ""
 
 def emit(event, **fields):
     fields["tfaudit"] = event
+    fields["nonce"] = NONCE
     print(json.dumps(fields, default=str), flush=True)
 
+def phase(name):
+    # a stat the tracer sees: every later system call belongs to this phase
+    try:
+        os.stat("%s/%s/%s" % (cfg.get("phaseDir", "/.tfaudit-runner/phase"), NONCE, name))
+    except OSError:
+        pass
+
 def fail(stage, error, code):
-    emit("error", stage=stage, message="%s: %s" % (type(error).__name__, error))
+    emit("error", stage=stage, exception=type(error).__name__, message="%s: %s" % (type(error).__name__, error))
     sys.exit(code)
+
+phase("loading")
 
 try:
     import tensorflow as tf
 except Exception as e:
     fail("import tensorflow", e, 3)
+import numpy as np
 emit("tensorflow", version=tf.__version__)
 
 try:
@@ -175,11 +188,12 @@ except Exception as first:
     except Exception:
         fail("load", first, 4)
 signatures = sorted(getattr(loaded, "signatures", {}).keys())
+phase("loaded")
 emit("loaded", signatures=signatures)
 
 def summarize(value, limit=32):
     try:
-        array = value.numpy()
+        array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
     except Exception:
         return repr(value)[:200]
     flat = array.reshape(-1).tolist()[:limit]
@@ -280,6 +294,35 @@ def name_based(prefix, reader):
             restored[name] = summarize(variable, 8)
     return {"mode": "name-based", "keys": len(reader.get_variable_to_shape_map()), "verified": restored}
 
+def serving_tags(model):
+    from tensorflow.core.protobuf import saved_model_pb2
+    saved = saved_model_pb2.SavedModel()
+    with open(os.path.join(model, "saved_model.pb"), "rb") as f:
+        saved.ParseFromString(f.read())
+    tag_sets = [list(m.meta_info_def.tags) for m in saved.meta_graphs]
+    return next((t for t in tag_sets if "serve" in t), tag_sets[0] if tag_sets else ["serve"])
+
+session = None
+
+def session_restore(prefix, reader):
+    # TF1 reference variables (VariableV2) have no Python objects after tf.saved_model.load:
+    # the graph is loaded into a v1 Session and restored with a Saver, as TF1 serving does
+    global session
+    graph = tf.Graph()
+    sess = tf.compat.v1.Session(graph=graph)
+    with graph.as_default():
+        meta = tf.compat.v1.saved_model.loader.load(sess, serving_tags(cfg["model"]), cfg["model"])
+        present = [v for v in tf.compat.v1.global_variables() if reader.has_tensor(v.op.name)]
+        if present:
+            tf.compat.v1.train.Saver(var_list=present).restore(sess, prefix)
+    verified = {}
+    for variable in present:
+        value = sess.run(variable)
+        if (value == reader.get_tensor(variable.op.name)).all():
+            verified[variable.op.name] = summarize(value, 8)
+    session = (graph, sess, meta)
+    return {"mode": "tf1-session", "keys": len(reader.get_variable_to_shape_map()), "verified": verified}
+
 if cfg.get("checkpoint"):
     try:
         reader = tf.train.load_checkpoint(cfg["checkpoint"])
@@ -289,8 +332,11 @@ if cfg.get("checkpoint"):
             result = object_based(cfg["checkpoint"], reader)
         else:
             result = name_based(cfg["checkpoint"], reader)
+            if not result["verified"] and not all_variables(loaded):
+                result = session_restore(cfg["checkpoint"], reader)
     except Exception as e:
         fail("restore checkpoint", e, 5)
+    phase("restored")
     emit("restored", checkpoint=cfg["checkpoint"], **result)
     if not result["verified"]:
         emit("error", stage="restore checkpoint", message="no checkpoint value could be matched to a model variable")
@@ -300,6 +346,44 @@ key = cfg.get("signature") or ("serving_default" if "serving_default" in signatu
 if key not in signatures:
     emit("error", stage="signature", message="signature %r not in %s" % (key, signatures))
     sys.exit(6)
+
+def session_call(key):
+    graph, sess, meta = session
+    signature = meta.signature_def[key]
+    given = cfg.get("inputs") or {}
+    try:
+        unknown = sorted(set(given) - set(signature.inputs))
+        if unknown:
+            raise ValueError("inputs %s are not inputs of signature %r (it takes %s)" % (unknown, key, sorted(signature.inputs)))
+        feeds, shown = {}, {}
+        for name, info in signature.inputs.items():
+            dtype = tf.as_dtype(info.dtype)
+            shape = [1] if info.tensor_shape.unknown_rank else [1 if d.size < 0 else d.size for d in info.tensor_shape.dim]
+            if name in given:
+                value = given[name]
+                if dtype == tf.string:
+                    value = tf.nest.map_structure(lambda v: v.encode("utf-8") if isinstance(v, str) else v, value)
+                array = np.array(value, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+            else:
+                fill = b"x" if dtype == tf.string else (False if dtype == tf.bool else 1)
+                array = np.full(shape, fill, dtype=object if dtype == tf.string else dtype.as_numpy_dtype)
+            feeds[graph.get_tensor_by_name(info.name)] = array
+            shown[name] = {"dtype": dtype.name, "shape": list(array.shape), "value": summarize(array, 16), "source": "given" if name in given else "synthesized"}
+    except Exception as e:
+        fail("inputs", e, 7)
+    emit("calling", signature=key, inputs=shown)
+    phase("calling")
+    try:
+        values = sess.run({k: graph.get_tensor_by_name(v.name) for k, v in signature.outputs.items()}, feeds)
+    except Exception as e:
+        phase("raised")
+        fail("call", e, 7)
+    phase("returned")
+    emit("outputs", signature=key, outputs={k: summarize(v) for k, v in values.items()})
+    sys.exit(0)
+
+if session is not None:
+    session_call(key)
 function = loaded.signatures[key]
 
 def make_input(spec):
@@ -310,19 +394,33 @@ def make_input(spec):
         return tf.zeros(shape, tf.bool), shape
     return tf.ones(shape, spec.dtype), shape
 
+def given_input(spec, value):
+    if spec.dtype == tf.string:
+        value = tf.nest.map_structure(lambda v: v.encode("utf-8") if isinstance(v, str) else v, value)
+    tensor = tf.constant(value, dtype=spec.dtype)
+    return tensor, tensor.shape.as_list()
+
 try:
     _, specs = function.structured_input_signature
+    given = cfg.get("inputs") or {}
+    unknown = sorted(set(given) - set(specs))
+    if unknown:
+        raise ValueError("inputs %s are not inputs of signature %r (it takes %s)" % (unknown, key, sorted(specs)))
     inputs, shown = {}, {}
     for name, spec in specs.items():
-        inputs[name], shape = make_input(spec)
-        shown[name] = {"dtype": spec.dtype.name, "shape": shape}
+        source = "given" if name in given else "synthesized"
+        inputs[name], shape = given_input(spec, given[name]) if name in given else make_input(spec)
+        shown[name] = {"dtype": spec.dtype.name, "shape": shape, "value": summarize(inputs[name], 16), "source": source}
 except Exception as e:
     fail("inputs", e, 7)
 emit("calling", signature=key, inputs=shown)
+phase("calling")
 try:
     outputs = function(**inputs)
 except Exception as e:
+    phase("raised")
     fail("call", e, 7)
+phase("returned")
 if not isinstance(outputs, dict):
     outputs = {"output_0": outputs}
 emit("outputs", signature=key, outputs={k: summarize(v) for k, v in outputs.items()})
@@ -396,6 +494,17 @@ export async function resolveRuntime(runner: SandboxRunner, command?: string[]):
 export interface PayloadOptions {
   /** The signature's inputs (dtypes/shapes) from the model IR, needed by saved-model-cli. */
   signatureInputs?: Record<string, TensorInfoIR>;
+  /** Input values by name (nested lists, strings), used instead of synthesized ones (tf-python). */
+  inputValues?: Record<string, unknown>;
+  /** The run's nonce for the runner's events and phase markers (default: a fresh one). */
+  nonce?: string;
+}
+
+/** Where runners touch their phase markers: `<dir>/<nonce>/<phase>` (never exists; the stat is traced). */
+export const PHASE_DIR = `${INSIDE.runner}/phase`;
+
+export function phaseMarkerPrefix(nonce: string): string {
+  return `${PHASE_DIR}/${nonce}/`;
 }
 
 export interface Payload {
@@ -406,6 +515,8 @@ export interface Payload {
   /** Generated files the argv refers to under INSIDE.runner. */
   files: { name: string; content: string }[];
   notes: string[];
+  /** Proves a runner event or phase marker came from the runner, not from the model. */
+  nonce: string;
 }
 
 const MODEL_SERVER_BASE = '/srv/tfaudit-model';
@@ -421,16 +532,23 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
   })();
   const model = insideModelPath(policy, modelIsFile);
   const notes: string[] = [];
+  const nonce = options.nonce ?? randomBytes(12).toString('hex');
+  if (options.inputValues && policy.runner !== 'tf-python') notes.push(`given input values are only used by the tf-python runner; ignored by ${policy.runner}`);
   if (policy.checkpoint && policy.runner !== 'tf-python') notes.push(`checkpoint ${policy.checkpoint} is only restored by the tf-python runner; ignored by ${policy.runner}`);
   switch (policy.runner) {
     case 'tf-python': {
-      const config = { model, checkpoint: insideCheckpoint(policy)?.prefix ?? null, checkpoint_root: policy.checkpointRoot ?? null, signature: policy.signature };
+      const config = {
+        model, checkpoint: insideCheckpoint(policy)?.prefix ?? null, checkpoint_root: policy.checkpointRoot ?? null, signature: policy.signature,
+        nonce, phaseDir: PHASE_DIR,
+        ...(options.inputValues ? { inputs: options.inputValues } : {}),
+      };
       return {
         argv: [runtime.python!.python, '-I', '-B', `${INSIDE.runner}/${TF_RUNNER_FILE}`, JSON.stringify(config)],
         env: { TF_CPP_MIN_LOG_LEVEL: '2', OMP_NUM_THREADS: '2' },
         binds: [],
         files: [{ name: TF_RUNNER_FILE, content: TF_RUNNER_SCRIPT }],
         notes,
+        nonce,
       };
     }
     case 'saved-model-cli': {
@@ -445,6 +563,7 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
         binds: [],
         files: [],
         notes,
+        nonce,
       };
     }
     case 'model-server':
@@ -455,9 +574,13 @@ export function runnerPayload(policy: SandboxPolicy, runtime: RuntimeResolution,
         binds: [{ source: policy.modelPath, target: `${MODEL_SERVER_BASE}/1` }],
         files: [],
         notes: [...notes, 'tensorflow_model_server serves until the wall-time limit; the run ends by timeout'],
+        nonce,
       };
     case 'custom':
-      return { argv: [runtime.program!, ...(policy.command ?? []).slice(1)], env: {}, binds: [], files: [], notes };
+      // a custom runner may mark its phases and events the same way (TFAUDIT_RUN_NONCE, TFAUDIT_PHASE_DIR)
+      return {
+        argv: [runtime.program!, ...(policy.command ?? []).slice(1)], env: { TFAUDIT_RUN_NONCE: nonce, TFAUDIT_PHASE_DIR: PHASE_DIR }, binds: [], files: [], notes, nonce,
+      };
   }
 }
 

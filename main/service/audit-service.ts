@@ -12,6 +12,7 @@ import { discoverModels, type DiscoveredModel } from './registry-discovery.ts';
 import { runRegistryAudit } from './registry-audit.ts';
 import { renderRegistryPdf } from '../report/registry.ts';
 import type { SandboxPolicy, SandboxRunReport } from '../../shared/sandbox.ts';
+import { withVerdicts } from '../sandbox/confirm.ts';
 import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
 import { ApiFailure } from './errors.ts';
 import { DEFAULT_WORKER_OPTIONS, runAnalysisWorker, type WorkerOptions } from './worker-client.ts';
@@ -236,8 +237,15 @@ export class AuditService {
   async sandboxLaunch(auditId: string, findingId: string | null, overrides: SandboxOverrides, onEvent: (e: SandboxEvent) => void): Promise<{ runId: string }> {
     const audit = this.audit(auditId);
     const policy = await this.plan(auditId, findingId, overrides);
+    const checkpoint = this.checkpointChoice(audit, overrides.checkpointId ?? this.triggeringCheckpoint(audit, findingId))?.label ?? this.ownCheckpointLabel(audit);
     const runId = await this.sandbox.launch(policy, (event) => {
-      if (event.type === 'exit') audit.sandboxRuns.push(event.report);
+      if (event.type === 'exit') {
+        // the per-finding verdicts under the run's checkpoint travel with the run
+        const report = withVerdicts(event.report, audit.result.report.findings, checkpoint);
+        audit.sandboxRuns.push(report);
+        onEvent({ ...event, report });
+        return;
+      }
       onEvent(event);
     });
     return { runId };
@@ -309,8 +317,14 @@ export class AuditService {
     return nth === 0 ? `c${k + 1}` : `c${k + 1}.${nth + 1}`;
   }
 
-  /** The checkpoint an id names, with the root the analysis bound it at. */
-  private checkpointChoice(audit: Audit, id: string | null): { path: string; root: string[] | null } | null {
+  /** The model's own checkpoint as the report names it. */
+  private ownCheckpointLabel(audit: Audit): string {
+    const own = audit.result.report.checkpoints.find((e) => !audit.checkpoints.includes(e.given ?? e.path));
+    return own?.path ?? `${audit.result.summary.path.replace(/\/+$/, '')}/variables/variables`;
+  }
+
+  /** The checkpoint an id names, with the root the analysis bound it at and the label the analysis gives it. */
+  private checkpointChoice(audit: Audit, id: string | null): { path: string; root: string[] | null; label: string } | null {
     if (!id || id === 'own') return null;
     const m = /^c(\d+)(?:\.(\d+))?$/.exec(id);
     const path = m ? audit.checkpoints[Number(m[1]) - 1] : undefined;
@@ -318,7 +332,7 @@ export class AuditService {
     const entries = audit.result.report.checkpoints.filter((e) => (e.given ?? e.path) === path);
     const entry = entries[m[2] ? Number(m[2]) - 1 : 0];
     if (m[2] && !entry) throw new ApiFailure('bad-request', `unknown checkpoint id ${id}`);
-    return { path, root: entry?.coverage?.rootPath ?? null };
+    return { path, root: entry?.coverage?.rootPath ?? null, label: entry?.path ?? path };
   }
 
   /** The checkpoint that activates the finding, so "Launch in sandbox" confirms it by default. */

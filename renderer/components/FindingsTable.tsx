@@ -4,7 +4,7 @@ import { Fragment, useMemo, useState } from 'react';
 import { CAPABILITIES, SEVERITIES, type Capability, type Finding } from '../../shared/findings.ts';
 import type { CheckpointRef, AuditView } from '../../shared/api.ts';
 import { selectedCheckpoint, useWorkbench } from '../store.ts';
-import { activationFor, displayPath, filterFindings, findingState, sortFindings, type SortKey } from '../verdict.ts';
+import { activationFor, displayPath, filterFindings, findingState, sandboxVerdict, SANDBOX_LABEL, sortFindings, type SortKey } from '../verdict.ts';
 import { SeverityBadge, StateBadge, onActivate } from './common.tsx';
 
 const COLUMNS: { key: SortKey | null; label: string; className?: string }[] = [
@@ -16,6 +16,7 @@ const COLUMNS: { key: SortKey | null; label: string; className?: string }[] = [
   { key: null, label: 'Where' },
   { key: 'state', label: 'Under checkpoint', className: 'col-state' },
   { key: 'reachability', label: 'Reached by', className: 'col-reach' },
+  { key: null, label: 'Sandbox', className: 'col-sandbox' },
 ];
 
 export function FindingsTable() {
@@ -141,6 +142,9 @@ export function FindingsTable() {
                       <StateBadge state={state} quiet={f.severity === 'info'} />
                     </td>
                     <td className="muted">{f.reachability}</td>
+                    <td>
+                      <SandboxBadge finding={f} runs={view.sandboxRuns} checkpoint={checkpoint} />
+                    </td>
                   </tr>
                   {open && (
                     <tr className="detail-row">
@@ -163,6 +167,16 @@ export function FindingsTable() {
         </table>
       </div>
     </div>
+  );
+}
+
+function SandboxBadge({ finding, runs, checkpoint }: { finding: Finding; runs: AuditView['sandboxRuns']; checkpoint: CheckpointRef | null }) {
+  const { verdict, evidence, elsewhere } = sandboxVerdict(finding, runs, checkpoint);
+  const title = [...evidence, ...elsewhere].join('\n') || 'No sandbox run under this checkpoint yet';
+  return (
+    <span className={`verdict verdict-${verdict}`} title={title} data-sandbox={verdict}>
+      {SANDBOX_LABEL[verdict]}
+    </span>
   );
 }
 

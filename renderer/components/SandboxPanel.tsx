@@ -1,10 +1,11 @@
 // Sandbox: the policy derived from the findings, shown and editable before anything runs;
-// Launch (by audit id — the page never sends a command line), a live console, Stop, outcome.
+// Launch (by audit id — the page never sends a command line), a live console, Stop, outcome,
+// and every run of the audit side by side with its per-finding verdicts.
 import { useEffect, useRef } from 'react';
 import type { SandboxOverrides } from '../../shared/api.ts';
-import type { SandboxRunner } from '../../shared/sandbox.ts';
+import { findDisagreements, type SandboxRunner } from '../../shared/sandbox.ts';
 import { describeExit, useWorkbench } from '../store.ts';
-import { displayCheckpoint } from '../verdict.ts';
+import { displayCheckpoint, displayPath, SANDBOX_LABEL } from '../verdict.ts';
 
 const RUNNERS: { id: SandboxRunner; label: string }[] = [
   { id: 'tf-python', label: 'TensorFlow (Python) — load and call a signature' },
@@ -165,6 +166,8 @@ export function SandboxPanel() {
         </pre>
       </section>
 
+      {view.sandboxRuns.length > 0 && <RunsCompared />}
+
       {sandbox.outcome && (
         <section className="card" aria-label="Outcome">
           <h3>
@@ -209,5 +212,72 @@ export function SandboxPanel() {
         </section>
       )}
     </div>
+  );
+}
+
+/** Every run of this audit side by side: per finding, what the analysis predicted and what the run showed. */
+function RunsCompared() {
+  const view = useWorkbench((s) => s.view)!;
+  const runs = view.sandboxRuns;
+  const disagreements = findDisagreements(runs);
+  const findings = view.report.findings;
+  return (
+    <section className="card" aria-label="Sandbox runs compared">
+      <h3>
+        Runs compared <span className="muted small">same model, one column per run and checkpoint</span>
+      </h3>
+      {disagreements.length > 0 && (
+        <div className="disagreements" role="alert" data-testid="sandbox-disagreements">
+          <strong>The static analysis and the sandbox disagree: one of the two halves is wrong.</strong>
+          <ul className="plain small">
+            {disagreements.map((d, i) => (
+              <li key={i}>{d.message}</li>
+            ))}
+          </ul>
+        </div>
+      )}
+      <div className="table-wrap">
+        <table className="grid dense runs-compare" aria-label="Per-finding verdicts by run">
+          <thead>
+            <tr>
+              <th scope="col">Finding</th>
+              {runs.map((run, i) => (
+                <th key={run.runId} scope="col">
+                  Run {i + 1}: <span className="mono small">{displayPath(run.checkpoint ?? run.policy.checkpoint ?? "model's own", view.report.model.path)}</span>
+                  <div className="muted small">{describeExit(run)}</div>
+                  {run.inputs && Object.keys(run.inputs).length > 0 && (
+                    <div className="muted small mono">
+                      {Object.entries(run.inputs)
+                        .map(([name, input]) => `${name}: ${input.dtype}[${input.shape.join(',')}] ${input.source}`)
+                        .join('; ')}
+                    </div>
+                  )}
+                </th>
+              ))}
+            </tr>
+          </thead>
+          <tbody>
+            {findings.map((f) => (
+              <tr key={f.id} data-testid={`run-verdicts-${f.id}`}>
+                <td>
+                  <span className="mono">{f.id}</span> <span className="mono strong">{f.op}</span>
+                  <div className="muted small">{f.capability}</div>
+                </td>
+                {runs.map((run) => {
+                  const c = run.findings?.find((x) => x.id === f.id && x.op === f.op);
+                  if (!c) return <td key={run.runId} className="muted small">not judged</td>;
+                  return (
+                    <td key={run.runId}>
+                      <span className={`verdict verdict-${c.observed}`}>{SANDBOX_LABEL[c.observed]}</span> <span className="muted small">static: {c.static}</span>
+                      {c.evidence.length > 0 && <p className="evidence mono">{c.evidence.slice(0, 3).join('\n')}</p>}
+                    </td>
+                  );
+                })}
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </section>
   );
 }

@@ -1,7 +1,8 @@
 // End to end in real Chromium: from the web host's findings table, "Confirm in sandbox…" on
 // crafted P1's WriteFile finding, then "Launch in sandbox". The policy restores the checkpoint
 // that activates the finding (ckpt_active/ckpt), the tf-python runner calls serving_default
-// under bubblewrap, and the outcome lists /tmp/tfaudit_canary written inside the sandbox only.
+// under bubblewrap, and the outcome lists /tmp/tfaudit_canary written inside the sandbox only;
+// the runs table and the findings table's Sandbox column say the WriteFile finding is confirmed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync } from 'node:fs';
@@ -52,6 +53,19 @@ test('Launch in sandbox from the web host confirms P1 WriteFile under ckpt_activ
     const written = await outcome.locator('div', { has: page.getByRole('heading', { name: 'Files written' }) }).locator('li').allTextContents();
     assert.ok(written.some((line) => /^created .*tfaudit_canary/.test(line)), `the WriteFile branch ran and its file was observed in the scratch directory: ${written.join('; ')}`);
     assert.equal(existsSync(HOST_CANARY), false, 'nothing was written to the host /tmp');
+
+    // the run's verdict per finding, next to the analysis's: WriteFile confirmed under ckpt_active, no disagreement
+    const compared = page.getByRole('region', { name: 'Sandbox runs compared' });
+    await compared.waitFor();
+    const writeRow = compared.locator('tr', { has: page.locator('span.mono.strong', { hasText: /^WriteFile$/ }) });
+    assert.match((await writeRow.textContent()) ?? '', /Confirmed static: active.*openat\(write\) \/tmp\/tfaudit_canary → ok \[during the signature call\]/s);
+    assert.equal(await page.getByTestId('sandbox-disagreements').count(), 0);
+    await page.screenshot({ path: join(SCREENSHOTS, '12-sandbox-runs-compared.png'), fullPage: true });
+    // the findings table's Sandbox column says the same under the checkpoint that ran
+    await page.getByRole('tab', { name: 'Findings' }).click();
+    await page.getByRole('radio', { name: 'ckpt_active/ckpt' }).check();
+    const sandboxCell = page.locator('tr.row', { has: page.locator('td.mono.strong', { hasText: /^WriteFile$/ }) }).locator('[data-sandbox]');
+    assert.equal(await sandboxCell.getAttribute('data-sandbox'), 'confirmed');
   } finally {
     await workbench.close();
   }

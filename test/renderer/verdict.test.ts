@@ -87,3 +87,20 @@ test('branch view: the taken path starts at the branch when active, nowhere when
   assert.equal(nodeValue(predicate, { '__inference_predict_60/cond predicate': 'true' }, f.figure), 'true');
   assert.equal(nodeValue(f.figure.nodes[5], { WriteFile: 'x' }, f.figure), undefined);
 });
+
+test('Sandbox column: the latest run under the selected checkpoint decides; other checkpoints are listed; none is "not run"', async () => {
+  const { sandboxVerdict } = await import('../../renderer/verdict.ts');
+  const f = writeFileFinding();
+  const run = (checkpoint: string, observed: 'confirmed' | 'not-observed' | 'inconclusive', runId: string) =>
+    ({
+      runId, checkpoint,
+      findings: [{ id: f.id, op: f.op, capability: f.capability, target: '/tmp/tfaudit_canary', static: 'active', observed, evidence: [`${observed} evidence`] }],
+    }) as unknown as import('../../shared/sandbox.ts').SandboxRunReport;
+  assert.deepEqual(sandboxVerdict(f, [], active), { verdict: 'not-run', evidence: [], elsewhere: [] });
+  const runs = [run(ACTIVE, 'inconclusive', 'r1'), run(OWN, 'not-observed', 'r2'), run(ACTIVE, 'confirmed', 'r3')];
+  assert.deepEqual(sandboxVerdict(f, runs, active), { verdict: 'confirmed', evidence: ['confirmed evidence'], elsewhere: [`not-observed under ${OWN}`] });
+  assert.equal(sandboxVerdict(f, runs, own).verdict, 'not-observed');
+  // a run labelled with a relative path still matches the absolute checkpoint
+  assert.equal(sandboxVerdict(f, [run('ws2/ckpt_active/ckpt', 'confirmed', 'r4')], active).verdict, 'confirmed');
+  assert.equal(sandboxVerdict(writeFileFinding({ id: 'F9' }), runs, active).verdict, 'not-run');
+});

@@ -21,7 +21,10 @@ test('sandbox run files are checked before use', () => {
   const dir = tempDir();
   const good = join(dir, 'run.json');
   writeFileSync(good, JSON.stringify(syntheticSandboxRun()));
-  assert.equal(readSandboxRun(good).runId, 'run-1');
+  assert.deepEqual(readSandboxRun(good).map((r) => r.runId), ['run-1']);
+  // what `tfaudit sandbox --format json` writes: one run per checkpoint
+  writeFileSync(good, JSON.stringify({ runs: [syntheticSandboxRun(), { ...syntheticSandboxRun(), runId: 'run-2' }], differences: [], disagreements: [] }));
+  assert.deepEqual(readSandboxRun(good).map((r) => r.runId), ['run-1', 'run-2']);
   const bad = join(dir, 'bad.json');
   writeFileSync(bad, JSON.stringify({ runId: 3 }));
   assert.throws(() => readSandboxRun(bad), /not a sandbox run report/);

@@ -4,7 +4,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { sandboxCli, SANDBOX_EXIT } from '../../../main/cli/sandbox.ts';
+import { readInputValues, renderComparisonText, sandboxCli, SANDBOX_EXIT } from '../../../main/cli/sandbox.ts';
+import { findDisagreements } from '../../../main/sandbox/confirm.ts';
+import type { SandboxRunReport } from '../../../shared/sandbox.ts';
 import { tempDir } from '../../helpers/corpus.ts';
 import { skipWithoutBwrap } from '../../fixtures/sandbox/host.ts';
 
@@ -75,7 +77,12 @@ test('a real run through the CLI: JSON report with exit status, files written, s
       ...c.opts, runner: 'custom', command: `/bin/sh -c 'echo hello; echo data > /tmp/out.txt; cat /etc/shadow; exit 3'`, scan: false, format: 'json', timeout: 20,
     });
     assert.equal(code, SANDBOX_EXIT.failed);
-    const report = JSON.parse(c.out.join(''));
+    const doc = JSON.parse(c.out.join(''));
+    assert.deepEqual(Object.keys(doc), ['runs', 'differences', 'disagreements']);
+    assert.equal(doc.runs.length, 1);
+    const report = doc.runs[0];
+    assert.equal(report.checkpoint, `${model}/variables/variables`, 'the model\'s own checkpoint is named like the analysis names it');
+    assert.deepEqual(report.findings, []);
     assert.equal(report.exitCode, 3);
     assert.equal(report.signal, null);
     assert.equal(report.timedOut, false);
@@ -86,4 +93,46 @@ test('a real run through the CLI: JSON report with exit status, files written, s
   } finally {
     rmSync(model, { recursive: true, force: true });
   }
+});
+
+test('--inputs and --compare: bad files and combinations are refused before anything runs', async () => {
+  const dir = tempDir('tfaudit-cli-inputs-');
+  try {
+    const c = capture();
+    assert.equal(await sandboxCli(dir, { ...c.opts, inputs: join(dir, 'missing.json') }), SANDBOX_EXIT.unreadable);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ x: [[1, { nested: 'object' }]] }));
+    assert.equal(await sandboxCli(dir, { ...c.opts, inputs: bad }), SANDBOX_EXIT.usage);
+    writeFileSync(bad, JSON.stringify([1, 2]));
+    assert.equal(await sandboxCli(dir, { ...c.opts, inputs: bad }), SANDBOX_EXIT.usage);
+    assert.equal(await sandboxCli(dir, { ...c.opts, runner: 'custom', command: '/bin/true', compare: [dir] }), SANDBOX_EXIT.usage);
+    assert.equal(await sandboxCli(dir, { ...c.opts, compare: ['/nonexistent/ckpt'] }), SANDBOX_EXIT.unreadable);
+    const errors = c.err.join('');
+    assert.match(errors, /missing\.json: no such file/);
+    assert.match(errors, /input x must be a string, number, boolean or nested list of them/);
+    assert.match(errors, /expected a JSON object of input name → value/);
+    assert.match(errors, /--compare needs the tf-python runner/);
+    assert.match(errors, /checkpoint \/nonexistent\/ckpt: neither/);
+    const good = join(dir, 'good.json');
+    writeFileSync(good, JSON.stringify({ x: [[1.5, 2]], words: ['a', 'b'], flag: true }));
+    assert.deepEqual(readInputValues(good), { x: [[1.5, 2]], words: ['a', 'b'], flag: true });
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('text report: disagreements first, verdicts per run, saver ops on one line, the checkpoint-against-checkpoint summary', () => {
+  const finding = (id: string, op: string, observed: 'confirmed' | 'not-observed' | 'inconclusive', evidence: string, statik: 'active' | 'dormant' | 'ungated') =>
+    ({ id, op, capability: 'file-write' as const, target: op === 'WriteFile' ? '/tmp/c' : null, static: statik, observed, evidence: [evidence] });
+  const base = { policy: { signature: 'serving_default' }, filesWritten: [], syscalls: [] } as unknown as SandboxRunReport;
+  const saverLine = "TensorFlow's own save/restore machinery: the runner's load and restore exercise it";
+  const own = { ...base, checkpoint: 'm/variables/variables', findings: [finding('F1', 'WriteFile', 'confirmed', 'openat(write) /tmp/c → ok', 'dormant'), finding('F2', 'SaveV2', 'inconclusive', saverLine, 'ungated'), finding('F3', 'RestoreV2', 'inconclusive', saverLine, 'ungated')] };
+  const active = { ...base, checkpoint: 'm/ckpt', findings: [finding('F1', 'WriteFile', 'not-observed', 'the signature serving_default returned', 'active')] };
+  const runs = [own, active];
+  const text = renderComparisonText({ runs, differences: [], disagreements: findDisagreements(runs) });
+  const lines = text.split('\n');
+  assert.equal(lines[0], 'DISAGREEMENT between the static analysis and the sandbox (2):');
+  assert.ok(text.includes('F1   WriteFile (file-write /tmp/c): static dormant, sandbox CONFIRMED'));
+  assert.ok(text.includes("  F2 SaveV2, F3 RestoreV2: TensorFlow's own save/restore machinery, not judged by the run (inconclusive)"));
+  assert.ok(text.includes('  under m/variables/variables: wrote /tmp/c\n  under m/ckpt: none of that'));
 });

@@ -214,6 +214,28 @@ for (const name of CRAFTED_CASES) {
   });
 }
 
+test('Dynamic confirmation: per finding and run, the verdict next to the static one; disagreements first', { skip: skipPoppler }, async () => {
+  const doc = syntheticDocument();
+  const active = {
+    ...doc.sandboxRuns[0]!,
+    checkpoint: `${MODEL_PATH}/ckpt_active/ckpt`,
+    progress: { phases: ['loaded', 'calling', 'outputs'], signature: 'serving_default', called: true, returned: true, error: null },
+    inputs: { x: { dtype: 'float32', shape: [1], value: { values: [1] }, source: 'synthesized' as const } },
+    syscalls: [{ kind: 'file' as const, call: 'openat(write)', target: '/tmp/tfaudit_canary', result: 'ok', phase: 'calling' }],
+  };
+  // the own checkpoint run also wrote the canary: dormant but confirmed, a disagreement
+  const own = { ...active, runId: 'run-own', checkpoint: `${MODEL_PATH}/variables/variables`, policy: { ...active.policy, checkpoint: null } };
+  const text = pdfText(savePdf('dynamic-confirmation.pdf', await renderAuditPdf({ ...doc, sandboxRuns: [active, own] })));
+  const flat = text.replace(/\s+/g, ' ');
+  assert.ok(flat.includes('Dynamic confirmation'));
+  assert.ok(flat.includes('Disagreements between the static analysis and the sandbox'));
+  assert.match(flat, /F1 WriteFile: the analysis says it is dormant under \/models\/P1_trojan_if_writefile\/variables\/variables, but the run did it/);
+  assert.match(flat, /Run 1 \(ckpt_active\/ckpt\)/);
+  assert.match(flat, /F1 WriteFile \/tmp\/tfaudit_canary confirmed confirmed static: active static: dormant/);
+  assert.ok(flat.includes('openat(write) /tmp/tfaudit_canary -> ok [during the signature call]'));
+  assert.match(flat, /x: float32\[1\] synthesized/);
+});
+
 test('checkpoint coverage and an integrity finding are in the PDF text', { skip: skipPoppler }, async () => {
   const report = syntheticReport([]);
   report.checkpoints = [

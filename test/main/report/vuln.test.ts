@@ -86,3 +86,27 @@ test('hostile names cannot inject Markdown, HTML or escapes', () => {
   assert.equal(codeSpan('`a`'), '`` `a` ``');
   assert.equal(mdText('a|b'), 'a\\|b');
 });
+
+test('the confirmed sandbox run is the proof of concept; the run under the own checkpoint is the contrast', () => {
+  const doc = syntheticDocument();
+  const confirmed = {
+    ...doc.sandboxRuns[0]!,
+    checkpoint: `${MODEL_PATH}/ckpt_active/ckpt`,
+    progress: { phases: ['tensorflow', 'loaded', 'restored', 'calling', 'outputs'], signature: 'serving_default', called: true, returned: true, error: null },
+    inputs: { x: { dtype: 'float32', shape: [1], value: { values: [1] }, source: 'synthesized' as const } },
+    syscalls: [{ kind: 'file' as const, call: 'openat(write)', target: '/tmp/tfaudit_canary', result: 'ok', phase: 'calling' }],
+  };
+  const own = {
+    ...confirmed, runId: 'run-own', checkpoint: `${MODEL_PATH}/variables/variables`, filesWritten: [], syscalls: [],
+    policy: { ...confirmed.policy, checkpoint: null },
+  };
+  const md = renderVulnReport({ ...doc, sandboxRuns: [own, confirmed] }, 'F1');
+  const poc = md.split('## Proof of concept')[1]!;
+  assert.match(poc, /^\s*Confirmed in the sandbox: run `run-1` \(bubblewrap, runner tf-python, network blocked\) restored `\/models\/P1_trojan_if_writefile\/ckpt_active\/ckpt`, called signature `serving_default`/);
+  assert.ok(poc.includes('openat(write) /tmp/tfaudit_canary → ok [during the signature call]'));
+  assert.match(poc, /Under `\/models\/P1_trojan_if_writefile\/variables\/variables` the same run did not do it: `the signature serving_default returned; no write to \/tmp\/tfaudit_canary was observed`/);
+  assert.match(md, /- this finding: \*\*not-observed\*\*/);
+  assert.match(md, /tfaudit sandbox \/models\/P1_trojan_if_writefile --checkpoint \/models\/P1_trojan_if_writefile\/ckpt_active\/ckpt --compare \/models\/P1_trojan_if_writefile\/variables\/variables/);
+  // without a confirming run there is no dynamic proof
+  assert.doesNotMatch(renderVulnReport({ ...doc, sandboxRuns: [own] }, 'F1'), /Confirmed in the sandbox/);
+});

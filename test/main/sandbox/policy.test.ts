@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { statSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Finding, Capability } from '../../../shared/findings.ts';
 import { derivePolicy, customCommandMounts, insideCheckpoint, DEFAULT_LIMITS, INSIDE } from '../../../main/sandbox/policy.ts';
 import { tempDir } from '../../helpers/corpus.ts';
@@ -123,4 +123,18 @@ test('custom command: only its program and script are mounted, never other host 
   } finally {
     rmSync(dir, { recursive: true });
   }
+});
+
+test('checkpoint rationale names gated findings only, never the ungated saver ops active under every checkpoint', () => {
+  const gated = finding('F1', 'file-read', 'ReadFile', {
+    trigger: { kind: 'variable', variables: ['flag'], gates: [], activation: [{ checkpoint: './m/ckpt_active/ckpt', state: 'active', values: {}, reason: '' }] },
+  });
+  const saver = finding('F2', 'file-read', 'RestoreV2', {
+    reachability: 'saver',
+    trigger: { kind: 'none', variables: [], gates: [], activation: [{ checkpoint: './m/ckpt_active/ckpt', state: 'active', values: {}, reason: '' }] },
+  });
+  const policy = derivePolicy({ ...base, modelPath: resolve('m'), checkpoint: resolve('m/ckpt_active/ckpt'), findings: [gated, saver], overrides: {} });
+  const text = policy.rationale.join('\n');
+  assert.match(text, /the analysis says it activates F1 ReadFile: the run confirms or refutes it/);
+  assert.doesNotMatch(text, /activates[^\n]*F2 RestoreV2/);
 });

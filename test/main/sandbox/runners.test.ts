@@ -58,7 +58,12 @@ test('payloads: tf-python runs the generated script with the inside paths; saved
   const python = { python: '/opt/py/bin/python', tensorflowVersion: '2.21.0', mounts: ['/opt/py'], binDir: '/opt/py/bin' };
   const tf = runnerPayload(policy, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' });
   assert.deepEqual(tf.argv.slice(0, 4), ['/opt/py/bin/python', '-I', '-B', `/.tfaudit-runner/${TF_RUNNER_FILE}`]);
-  assert.deepEqual(JSON.parse(tf.argv[4]!), { model: '/model', checkpoint: '/model/ckpt_active/ckpt', checkpoint_root: null, signature: 'serving_default' });
+  const config = JSON.parse(tf.argv[4]!);
+  assert.match(config.nonce, /^[0-9a-f]{24}$/);
+  assert.deepEqual(config, { model: '/model', checkpoint: '/model/ckpt_active/ckpt', checkpoint_root: null, signature: 'serving_default', nonce: tf.nonce, phaseDir: '/.tfaudit-runner/phase' });
+  assert.notEqual(runnerPayload(policy, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' }).nonce, tf.nonce, 'a fresh nonce per run');
+  const given = runnerPayload(policy, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' }, { inputValues: { x: [[1, 2]] } });
+  assert.deepEqual(JSON.parse(given.argv[4]!).inputs, { x: [[1, 2]] });
   // The root the static analysis bound is handed to the runner, which restores exactly there.
   const bound = runnerPayload({ ...policy, checkpointRoot: ['trainer', 'model'] }, { runner: 'tf-python', readOnlyMounts: ['/opt/py'], python, description: '' });
   assert.deepEqual(JSON.parse(bound.argv[4]!).checkpoint_root, ['trainer', 'model']);
