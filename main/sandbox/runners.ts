@@ -193,7 +193,8 @@ emit("loaded", signatures=signatures)
 
 def summarize(value, limit=32):
     try:
-        array = value.numpy() if hasattr(value, "numpy") else np.asarray(value)
+        # np.asarray: a scalar string tensor's numpy() is plain bytes, not an array
+        array = np.asarray(value.numpy() if hasattr(value, "numpy") else value)
     except Exception:
         return repr(value)[:200]
     flat = array.reshape(-1).tolist()[:limit]

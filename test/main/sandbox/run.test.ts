@@ -220,7 +220,14 @@ test('the sandbox dies with its parent (parent SIGKILLed)', { skip: skipWithoutB
       });
     });
     // wait until the payload itself runs (bwrap has armed its parent-death signals by then)
-    const payloadRunning = () => markerProcesses(marker).some((pid) => readFileSync(`/proc/${pid}/cmdline`, 'utf8').startsWith('/bin/sh\0'));
+    const cmdline = (pid: number) => {
+      try {
+        return readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+      } catch {
+        return ''; // exited between the listing and the read
+      }
+    };
+    const payloadRunning = () => markerProcesses(marker).some((pid) => cmdline(pid).startsWith('/bin/sh\0'));
     const deadline = Date.now() + 15000;
     while (!payloadRunning() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     assert.ok(payloadRunning(), 'sandbox payload running');
