@@ -99,7 +99,7 @@ export interface ResolvedArgument {
 export interface FigureNode {
   id: string;
   label: string;
-  kind: 'variable' | 'input' | 'constant' | 'predicate' | 'control' | 'branch' | 'call' | 'unsafe';
+  kind: 'variable' | 'environment' | 'input' | 'constant' | 'predicate' | 'control' | 'branch' | 'call' | 'unsafe';
   detail?: string;
 }
 

@@ -598,11 +598,12 @@ function simulateWrites(c: Candidate, e: Checkpointed, base: GateDecision): { de
   if (graphOf.size > 1) return { decision: base, reason: `${changes}: not decided` };
   const [[key, graph]] = [...graphOf];
   const writes = writesOf(graph.writes(), key);
+  const v0 = e.values.get(key);
+  if (writes.every((w) => w.value !== null && w.key !== '*') && v0 && typeof v0 !== 'string') return settleAssignments(c, e, base, key, graph, v0, writes, changes);
   const bad = writes.find((w) => w.step === null || w.key === '*');
   if (bad) return { decision: base, reason: `${changes}: ${bad.why ?? 'a write whose target is not known'}, so its value at the gate is not known` };
   const step = writes[0].step!;
   if (writes.some((w) => w.step !== step)) return { decision: base, reason: `${changes} by different amounts: not decided` };
-  const v0 = e.values.get(key);
   if (!v0 || typeof v0 === 'string' || v0.data.length !== 1 || typeof v0.data[0] !== 'number') return { decision: base, reason: `${changes}; its starting value is not a known number` };
   const entries = new Set(c.gates.length ? entryLabelsOf(c) : []);
   const perCall = writes.filter((w) => w.entries.some((x) => entries.has(x))).length;
@@ -619,6 +620,22 @@ function simulateWrites(c: Candidate, e: Checkpointed, base: GateDecision): { de
     value = stepValue(v0.dtype, value, step);
   }
   return { decision: base, reason: `${changes}: not active within ${MAX_SIMULATED_WRITES} steps, and later ones are not examined` };
+}
+
+/**
+ * Every write sets a constant: the variable only ever holds the checkpoint's value or one of
+ * those constants, so deciding the gates for each of them decides every call.
+ */
+function settleAssignments(c: Candidate, e: Checkpointed, base: GateDecision, key: string, graph: GraphContext, v0: Val, writes: VariableWrite[], changes: string): { decision: GateDecision; reason: string } {
+  const candidates: { value: Val; how: string }[] = [{ value: v0, how: 'the checkpoint value' }, ...writes.map((w) => ({ value: w.value!, how: `set by ${w.node}` }))];
+  let unknown: string | null = null;
+  for (const { value, how } of candidates) {
+    const d = decideGates(c.gates, (g) => (g === graph ? e.make(g, { variables: new Map([[key, value]]) }) : e.ev(g)), gateDecision);
+    if (d.state === 'active') return { decision: d, reason: `${changes}: active once it holds ${renderVal(value)} (${how})${how.startsWith('set') ? ', from the next call on at the latest' : ''}` };
+    if (d.state === 'unknown') unknown ??= `${renderVal(value)} (${how}): ${d.reasons.join('; ')}`;
+  }
+  if (unknown) return { decision: base, reason: `${changes}: not decided for ${unknown}` };
+  return { decision: { ...base, state: 'dormant' }, reason: `${changes}, but only to constants: dormant for every value it can hold (${candidates.map((x) => renderVal(x.value)).join(', ')})` };
 }
 
 function entryLabelsOf(c: Candidate): string[] {

@@ -6,7 +6,7 @@
 import type { CallGraph } from './callgraph.ts';
 import { traceVariableNode, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, describeNode, type Source } from './edges.ts';
-import type { Evaluator } from './evaluate.ts';
+import type { Evaluator, Val } from './evaluate.ts';
 import { branchGates } from './gates.ts';
 import { callPath, entryIds, type ReachInfo } from './reachability.ts';
 
@@ -18,6 +18,8 @@ export interface VariableWrite {
   entries: string[];
   /** The constant added on every run (AssignAdd/AssignSub), when it is one and nothing gates the write. */
   step: number | null;
+  /** The constant it sets the variable to (AssignVariableOp/Assign of a constant), gated or not. */
+  value: Val | null;
   /** Why it is not a simple counter step, when it is not. */
   why: string | null;
 }
@@ -61,16 +63,21 @@ export function variableWrites(cg: CallGraph, naming: VariableNaming, reach: Rea
       const init = key !== '*' ? naming.initializerOf(key) : null;
       if (init && scope === cg.top && value && init.source.kind === value.kind && JSON.stringify(init.source) === JSON.stringify(value) && ids.every((e) => reach.entries[e].kind === 'graph')) return;
       let step: number | null = null;
+      let set: Val | null = null;
       let why: string | null = null;
       const add = /^(AssignAddVariableOp|AssignAdd)$/.test(n.op) ? 1 : /^(AssignSubVariableOp|AssignSub)$/.test(n.op) ? -1 : 0;
-      if (!add) why = `${n.op} sets it to a computed value`;
+      if (/^(AssignVariableOp|Assign)$/.test(n.op)) {
+        const r = value ? constants.evaluate({ frame, source: value } as Tensor) : null;
+        if (r?.ok) set = r.value;
+        else why = `${n.op} sets it to a value that is not a constant`;
+      } else if (!add) why = `${n.op} changes it in a way that is not simulated`;
       else if (branchGates(cg, frame, i).length) why = 'the write is under a condition or in a loop';
       else {
         const d = value ? constants.evaluate({ frame, source: value } as Tensor) : null;
         if (!d || !d.ok || d.value.data.length !== 1 || typeof d.value.data[0] !== 'number') why = 'the amount added is not a constant';
         else step = add * d.value.data[0];
       }
-      const w: VariableWrite = { key, op: n.op, node: describeNode(scope, i), entries, step, why };
+      const w: VariableWrite = { key, op: n.op, node: describeNode(scope, i), entries, step, value: set, why };
       out.set(key, [...(out.get(key) ?? []), w]);
     });
   }
