@@ -304,7 +304,7 @@ const WHILE_RULE: CapabilityRule = { capability: 'resource-exhaustion', targetIn
 function whileSizes(ctx: GraphContext, frame: Frame, node: number): { name: string; tensor: Tensor; slice: Slice }[] | null {
   const trip = whileTripTensors(ctx.cg, frame, node);
   if (!trip) return null;
-  const out = trip.map((t) => ({ ...t, slice: predicateSlice(ctx.cg, ctx.naming, t.tensor) }));
+  const out = trip.map((t) => ({ ...t, slice: sliceOf(ctx, t.tensor) }));
   const limit = out.find((t) => t.name === 'limit')!;
   return limit.slice.variables.length || (limit.slice.source === 'constant' && !limit.slice.shapeDerived) ? out : null;
 }
@@ -320,7 +320,7 @@ function sizeTensors(ctx: GraphContext, frame: Frame, node: number, rule: Capabi
     if (!range) continue;
     for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
       const tensor = { frame, source: edges[k] };
-      const slice = predicateSlice(ctx.cg, ctx.naming, tensor);
+      const slice = sliceOf(ctx, tensor);
       out.push({ name, tensor, slice });
       if (slice.variables.length || (slice.source === 'constant' && !slice.shapeDerived)) interesting = true;
     }
@@ -359,7 +359,7 @@ function pathPart(ctx: GraphContext, frame: Frame): ChainPart {
 }
 
 function addGate(ctx: GraphContext, part: ChainPart, g: GateSite): void {
-  const slice = g.predicate ? predicateSlice(ctx.cg, ctx.naming, g.predicate, { tableSource: (h) => ctx.tables.runTimeSource(h) }) : emptySlice();
+  const slice = g.predicate ? sliceOf(ctx, g.predicate) : emptySlice();
   part.gates.push({ site: g, slice, graph: ctx });
   part.chain.push(...[...slice.nodes].reverse().slice(-12), describeNode(g.frame.scope, g.node));
   if (g.branchFunction) part.chain.push(`${g.branchFunction} (${g.branch})`);
@@ -377,6 +377,10 @@ function gatesAndChain(ctx: GraphContext, frame: Frame, node: number): ChainPart
   const variables = [...new Set(part.gates.flatMap((g) => g.slice.variables))].map((v) => `variable ${v}`);
   part.chain.unshift(...variables, ...entry);
   return part;
+}
+
+function sliceOf(ctx: GraphContext, t: Tensor): Slice {
+  return predicateSlice(ctx.cg, ctx.naming, t, { tableSource: (h) => ctx.tables.runTimeSource(h) });
 }
 
 function emptySlice(): Slice {
@@ -419,7 +423,7 @@ function collectKeys(ctx: GraphContext, candidates: Candidate[]): Set<string> {
       const range = flatInputIndex(node, name, ctx.cg.lookup);
       for (let k = range?.start ?? 0; range && k < range.start + range.length && k < edges.length; k++) {
         const target = { frame: c.frame, source: edges[k] };
-        predicateSlice(ctx.cg, ctx.naming, datasetElement(target) ?? target).variables.forEach((v) => keys.add(v));
+        sliceOf(ctx, datasetElement(target) ?? target).variables.forEach((v) => keys.add(v));
       }
     }
   }
@@ -801,7 +805,7 @@ function targetsSaverFilename(ctx: GraphContext, c: Candidate): boolean {
     const range = flatInputIndex(node, name, ctx.cg.lookup);
     if (!range) continue;
     for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
-      const slice = predicateSlice(ctx.cg, ctx.naming, { frame: c.frame, source: edges[k] });
+      const slice = sliceOf(ctx, { frame: c.frame, source: edges[k] });
       if (!slice.nodes.includes(marker)) return false;
     }
   }

@@ -127,7 +127,7 @@ export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Ten
     if (/^LookupTable(Find|Size)(V2)?$/.test(node.op)) {
       // A table proven constant is data like any other; one written at run time is environment.
       const handle = edges[0] ? { frame: t.frame, source: edges[0] } : null;
-      const why = handle ? options.tableSource?.(handle) ?? 'tables are not resolved here' : 'no table';
+      const why = !handle ? 'no table' : options.tableSource ? options.tableSource(handle) : 'tables are not resolved here';
       if (why) environment.add(`a lookup table written at run time: ${node.op} (${describeTensor(t)}): ${why}`);
       else constant = true;
       for (const e of edges.slice(1)) stack.push({ frame: t.frame, source: e });
