@@ -9,12 +9,12 @@ import { buildCallGraph, type CallGraph, type CallSite } from './callgraph.ts';
 import { buildVariableNaming, datasetElement, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, describeNode, flatInputIndex, parseInputName, type Scope } from './edges.ts';
 import { makeEvaluator, renderVal, tensorToVal, truthy, type Evaluator, type Val } from './evaluate.ts';
-import { callGate, switchGates, type GateSite } from './gates.ts';
+import { branchGates, callGate, switchGates, type GateSite } from './gates.ts';
 import { predicateSlice, type Slice } from './slice.ts';
-import { decideGates, type GateDecision } from './decide.ts';
+import { decideGates, type DecidedGate, type GateDecision } from './decide.ts';
 import { buildTableIndex, type TableIndex } from './tables.ts';
 import { variableWrites, writesOf, type VariableWrite } from './writes.ts';
-import { callPath, saverShaped, computeReach, entryLabels, findEntryPoints, reachabilityOf, type ReachInfo } from './reachability.ts';
+import { allCallPaths, callPath, saverShaped, computeReach, entryLabels, findEntryPoints, reachabilityOf, type ReachInfo } from './reachability.ts';
 import { capabilityRules, isSaverMachineryOp, isUnknownOp, type CapabilityRule } from './catalogue.ts';
 import { addonLibrary } from './addons.ts';
 import { policyAllows, type OpPolicy } from './policy.ts';
@@ -544,10 +544,37 @@ function selfWrittenReason(graph: GraphContext, key: string): string | null {
   return ws.length ? `the model writes it itself (${ws.slice(0, 2).map((w) => w.node).join(', ')}${ws.length > 2 ? ', …' : ''}), so the checkpoint value holds only until the first write` : null;
 }
 
-/** Every gate decided with constants alone (variables unknown) and one proven closed: the op can never run. */
+/** Every gate decided with constants alone (variables unknown) and one proven closed on every call path: the op can never run. */
 function behindConstantFalse(c: Candidate, constants: (graph: GraphContext) => Evaluator): boolean {
   if (!c.gates.length) return false;
-  return decideGates(c.gates, constants, gateDecision).state === 'dormant';
+  if (decideGates(c.gates, constants, gateDecision).state !== 'dormant') return false;
+  const other = otherPaths(c);
+  return other.complete && other.gates.every((gates) => decideGates(gates, constants, gateDecision).state === 'dormant');
+}
+
+const otherPathMemo = new WeakMap<Candidate, { gates: DecidedGate<GraphContext>[][]; labels: string[]; complete: boolean }>();
+
+/**
+ * The gates on the other call paths into the candidate's function: the evidence follows one
+ * path, but a function called from several places must be dormant on all of them.
+ */
+function otherPaths(c: Candidate): { gates: DecidedGate<GraphContext>[][]; labels: string[]; complete: boolean } {
+  const known = otherPathMemo.get(c);
+  if (known) return known;
+  const graph = c.gates[0]?.graph;
+  let result: { gates: DecidedGate<GraphContext>[][]; labels: string[]; complete: boolean } = { gates: [], labels: [], complete: true };
+  if (graph && !graph.inherited && c.scope !== graph.cg.top) {
+    const { paths, complete } = allCallPaths(graph.cg, graph.reach, c.scope);
+    const same = (p: CallSite[]) => p.length === c.frame.stack.length && p.every((x, i) => x === c.frame.stack[i]);
+    const others = paths.filter((p) => !same(p));
+    result = {
+      gates: others.map((stack) => branchGates(graph.cg, { scope: c.scope, stack }, c.node).map((site) => ({ site, graph }))),
+      labels: others.map((stack) => (stack.length ? stack.map((x) => describeNode(x.caller, x.node)).join(' → ') : `${c.scope.name} called directly`)),
+      complete,
+    };
+  }
+  otherPathMemo.set(c, result);
+  return result;
 }
 
 const MAX_SIMULATED_WRITES = 1000;
@@ -571,6 +598,21 @@ function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, const
     if (timed) {
       if (timed.state === 'active') decision = { ...timed.decision, state: 'active' };
       reasons.push(timed.reason);
+    }
+  }
+  if (decision.state !== 'active' && !constantFalse) {
+    // Every other call path into the function: active on one is active; dormant needs all.
+    const other = otherPaths(c);
+    other.gates.forEach((gates, i) => {
+      if (decision.state === 'active') return;
+      const d = decideGates(gates, e.ev, gateDecision);
+      if (d.state === 'dormant') return;
+      reasons.push(`also reached through ${other.labels[i]}: ${d.reasons.join('; ') || 'no gate'}`);
+      decision = { ...decision, state: d.state === 'active' ? 'active' : 'unknown' };
+    });
+    if (!other.complete && decision.state === 'dormant') {
+      decision = { ...decision, state: 'unknown' };
+      reasons.push('more call paths into the function than were examined');
     }
   }
   let state = decision.state;

@@ -154,3 +154,34 @@ test('a counter counting down from the checkpoint value never opens a > 0 gate w
   assert.deepEqual(states(f), { own: 'unknown' });
   assert.match(f.trigger.activation[0].reason, /not active within 1000 steps/);
 });
+
+/** main calls helper(flag) twice, with the constants given; helper's If(flag) guards a WriteFile. */
+function twoCallers(first: boolean, second: boolean): Parameters<typeof buildAndScan>[0] {
+  const evil = fn('evil', [], [['o', 'DT_INT32']], [constNode('p', 'DT_STRING', [], ['/tmp/evil']), constNode('c', 'DT_STRING', [], ['x']), node('w', 'WriteFile', ['p:output:0', 'c:output:0']), constNode('o', 'DT_INT32', [], [0])], { o: 'o:output:0' });
+  const safe = fn('safe', [], [['o', 'DT_INT32']], [constNode('o', 'DT_INT32', [], [0])], { o: 'o:output:0' });
+  const IfAttrs = { then_branch: attrFunc('evil'), else_branch: attrFunc('safe'), Tin: { type: 'list' as const, list: { type: [] } }, Tout: { type: 'list' as const, list: { type: ['DT_INT32'] } } };
+  const helper = fn('helper', [['flag', 'DT_BOOL']], [['o', 'DT_INT32']], [node('if', 'If', ['flag'], IfAttrs)], { o: 'if:output:0' });
+  const main = fn('main', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [
+    constNode('a', 'DT_BOOL', [], [first]),
+    constNode('b', 'DT_BOOL', [], [second]),
+    call('first', 'helper', ['a:output:0']),
+    call('second', 'helper', ['b:output:0']),
+    node('y', 'Identity', ['x', '^first', '^second']),
+  ], { y: 'y:output:0' });
+  return {
+    nodes: [node('x', 'Placeholder', [], { dtype: attrType('DT_FLOAT') }), call('serve', 'main', ['x'])],
+    library: [evil, safe, helper, main],
+    signatures: [signature('serving_default', { y: 'serve:0' }, { x: 'x:0' })],
+    own: [scalar('unused', 'DT_INT32', 0)],
+  };
+}
+
+test('a function called from two places is constant-false only when every call path closes its gate', async () => {
+  const open = (await buildAndScan(twoCallers(false, true))).findings.find((x) => x.op === 'WriteFile')!;
+  assert.doesNotMatch(open.message, /constant-false/);
+  assert.equal(open.severity, 'high');
+  assert.deepEqual(states(open), { own: 'active' });
+  const closed = (await buildAndScan(twoCallers(false, false))).findings.find((x) => x.op === 'WriteFile')!;
+  assert.match(closed.message, /constant-false/);
+  assert.equal(closed.severity, 'info');
+});
