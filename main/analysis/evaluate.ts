@@ -812,14 +812,18 @@ function createEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv, bi
     if ((op === 'Merge' || op === 'RefMerge') && ins.some((x) => x.source.kind === 'node' && NEXT_OPS.has(x.frame.scope.nodes[x.source.node].op)))
       return fail(`${node.name} is carried by a TF1 loop (its value changes from one iteration to the next)`);
     if (op === 'Merge' || op === 'RefMerge') {
-      let last: EvalResult = fail('no live input', true);
-      for (const x of ins) {
-        if (x.source.kind === 'node' && /NextIteration/.test(x.frame.scope.nodes[x.source.node].op)) continue;
+      // The value of the one live input: proven only when every other input is proven dead.
+      let live: { r: EvalResult; index: number } | null = null;
+      let unknown: EvalResult | null = null;
+      ins.forEach((x, index) => {
         const r = evaluate(x);
-        if (r.ok) return s.output === 1 ? ok({ dtype: 'DT_INT32', shape: [], data: [ins.indexOf(x)] }) : r;
-        if (!r.dead) last = r;
-      }
-      return last;
+        if (r.ok) live ??= { r, index };
+        else if (!r.dead) unknown ??= r;
+      });
+      if (unknown) return unknown;
+      if (!live) return fail('no live input', true);
+      const { r, index } = live;
+      return s.output === 1 ? ok({ dtype: 'DT_INT32', shape: [], data: [index] }) : r;
     }
     if (calls.length && calls.every((c) => c.site.kind === 'call')) return evaluate(calls[0].tensor);
     if (calls.length && (op === 'If' || op === 'StatelessIf')) {

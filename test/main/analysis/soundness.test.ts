@@ -185,3 +185,20 @@ test('a function called from two places is constant-false only when every call p
   assert.match(closed.message, /constant-false/);
   assert.equal(closed.severity, 'info');
 });
+
+test('contract: a TF1 Merge is proven only when every other input is proven dead', () => {
+  const { ev, at } = evaluator([
+    node('x', 'Placeholder', [], { dtype: attrType('DT_BOOL') }),
+    constNode('a', 'DT_INT32', [], [1]),
+    constNode('b', 'DT_INT32', [], [2]),
+    node('sw', 'Switch', ['a', 'x']),
+    node('merge', 'Merge', ['sw', 'b']),
+    constNode('f', 'DT_BOOL', [], [false]),
+    node('sw2', 'Switch', ['a', 'f']),
+    node('merge2', 'Merge', ['sw2:1', 'b']),
+  ]);
+  const m = ev.evaluate(at('merge'));
+  assert.ok(!m.ok && !m.dead && /input/.test(m.reason), JSON.stringify(m));
+  const m2 = ev.evaluate(at('merge2'));
+  assert.ok(m2.ok && m2.value.data[0] === 2, JSON.stringify(m2));
+});
