@@ -773,7 +773,9 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     sizeVerdicts = [v];
   }
   const variables = new Set<string>([...sizeVariables, ...c.gates.flatMap((g) => g.slice.variables)]);
-  const kind = triggerKind(c, variables, constantFalse);
+  let kind = triggerKind(c, variables, constantFalse);
+  // Gates that constants alone prove open let the op run whatever the caller sends: not input-gated.
+  if (kind === 'input' && decideGates(c.gates, constants, gateDecision).state === 'active') kind = 'none';
   const { reachability, machinery } = whenItRuns(ctx, c);
   const args: ResolvedArgument[] = c.rule ? resolveArguments(argCtx, c.frame, c.node, c.rule) : [];
   const benignTargets = c.capability === 'file-read' && args.length > 0 && args.every((a) => a.classification === 'model-own-files');

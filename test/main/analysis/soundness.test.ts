@@ -202,3 +202,25 @@ test('contract: a TF1 Merge is proven only when every other input is proven dead
   const m2 = ev.evaluate(at('merge2'));
   assert.ok(m2.ok && m2.value.data[0] === 2, JSON.stringify(m2));
 });
+
+test('a gate that reads an input but that constants prove open is not input-gated (no medium for an op that always runs)', async () => {
+  const evil = fn('evil', [], [['o', 'DT_INT32']], [constNode('p', 'DT_STRING', [], ['/tmp/evil']), constNode('c', 'DT_STRING', [], ['x']), node('w', 'WriteFile', ['p:output:0', 'c:output:0']), constNode('o', 'DT_INT32', [], [0])], { o: 'o:output:0' });
+  const safe = fn('safe', [], [['o', 'DT_INT32']], [constNode('o', 'DT_INT32', [], [0])], { o: 'o:output:0' });
+  const main = fn('main', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [
+    constNode('zero', 'DT_FLOAT', [], [0]),
+    node('gt', 'Greater', ['x', 'zero:output:0'], { T: attrType('DT_FLOAT') }),
+    constNode('t', 'DT_BOOL', [], [true]),
+    node('or', 'LogicalOr', ['gt:z:0', 't:output:0']),
+    node('if', 'If', ['or:z:0'], { then_branch: attrFunc('evil'), else_branch: attrFunc('safe'), Tin: { type: 'list', list: { type: [] } }, Tout: { type: 'list', list: { type: ['DT_INT32'] } } }),
+    node('y', 'Identity', ['x', '^if']),
+  ], { y: 'y:output:0' });
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder', [], { dtype: attrType('DT_FLOAT') }), call('serve', 'main', ['x'])],
+    library: [evil, safe, main],
+    signatures: [signature('serving_default', { y: 'serve:0' }, { x: 'x:0' })],
+    own: [scalar('unused', 'DT_INT32', 0)],
+  });
+  const f = report.findings.find((x) => x.op === 'WriteFile')!;
+  assert.equal(f.trigger.kind, 'none');
+  assert.equal(f.severity, 'high');
+});
