@@ -517,7 +517,7 @@ async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOp
     const key = `${c.scope.id}:${c.node}:${c.capability}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const d = draftFinding(ctx, c, evaluators, constants, argCtx);
+    const d = draftFinding(ctx, c, evaluators, constants, argCtx, now);
     if (d) drafts.push(d);
   }
   return drafts;
@@ -537,6 +537,13 @@ interface Checkpointed {
   make: (graph: GraphContext, opts?: EvalOverrides) => Evaluator;
   /** Scan time, seconds since the epoch. */
   now: number;
+}
+
+/** Constants and the model's own files only, as a checkpoint-less stand-in for time verdicts. */
+function constantsOnly(ctx: GraphContext, now: number): Checkpointed {
+  const make = (graph: GraphContext, opts: EvalOverrides = {}): Evaluator =>
+    makeEvaluator(graph.cg, graph.naming, { variable: () => 'no checkpoint given', modelFile: (rel) => (graph.modelDir ? textToLatin1(join(graph.modelDir, rel)) : null), maxElements: MAX_EVAL_ELEMENTS, table: (h) => graph.tables.resolve(h), now: opts.now });
+  return { label: '(constants)', values: new Map(), ev: (graph) => graph.constants, make, now };
 }
 
 function selfWrittenReason(graph: GraphContext, key: string): string | null {
@@ -759,7 +766,7 @@ function whenItRuns(ctx: GraphContext, c: Candidate): { reachability: Reachabili
   return { reachability, machinery };
 }
 
-function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[], constants: (graph: GraphContext) => Evaluator, argCtx: ArgumentContext): Draft | null {
+function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[], constants: (graph: GraphContext) => Evaluator, argCtx: ArgumentContext, now: number): Draft | null {
   const node = c.scope.nodes[c.node];
   const constantFalse = behindConstantFalse(c, constants);
   const judged = evaluators.map((e) => activationUnder(ctx, c, e, constantFalse));
@@ -774,6 +781,8 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
   }
   const variables = new Set<string>([...sizeVariables, ...c.gates.flatMap((g) => g.slice.variables)]);
   let kind = triggerKind(c, variables, constantFalse);
+  // No checkpoint to judge under (a frozen graph): a time bomb is still judged against the clock.
+  const clockless = !evaluators.length && kind === 'environment' ? timeVerdict(c, constantsOnly(ctx, now)) : null;
   // Gates that constants alone prove open let the op run whatever the caller sends: not input-gated.
   if (kind === 'input' && decideGates(c.gates, constants, gateDecision).state === 'active') kind = 'none';
   const { reachability, machinery } = whenItRuns(ctx, c);
@@ -785,7 +794,7 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     base: certain ? 'high' : c.rule?.baseSeverity ?? 'high',
     reachability,
     triggerKind: kind,
-    activation: activation.map((a) => a.state),
+    activation: [...activation.map((a) => a.state), ...(clockless?.state === 'active' ? ['active' as const] : [])],
     constantFalse,
     saverMachinery: machinery,
     benignTargets,
@@ -830,6 +839,7 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
   };
   if (sv && sv.elements !== null && sv.state === 'active') draft.message += ` Size: ${sv.reason}.`;
   if (environment.length) draft.trigger.environment = environment;
+  if (clockless) draft.message += ` ${clockless.reason[0].toUpperCase()}${clockless.reason.slice(1)} (no checkpoint given; constants only).`;
   if (selfWritten.length) draft.trigger.selfWritten = selfWritten;
   if (Object.keys(details).length) draft.details = details;
   return draft;

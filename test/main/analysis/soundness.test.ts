@@ -9,7 +9,12 @@ import { buildVariableNaming, type Tensor } from '../../../main/analysis/dataflo
 import { makeEvaluator, type EvalEnv } from '../../../main/analysis/evaluate.ts';
 import { listIterations } from '../../../main/analysis/decide.ts';
 import { findingSeverity } from '../../../main/analysis/severity.ts';
-import { attrFunc, attrType, constNode, graph, node } from '../../../main/writer/graph.ts';
+import { join } from 'node:path';
+import { attrFunc, attrType, constNode, graph, metaGraph, node } from '../../../main/writer/graph.ts';
+import { writeSavedModelDir } from '../../../main/writer/savedmodel.ts';
+import { openModel } from '../../../main/formats/index.ts';
+import { scanModel } from '../../../main/analysis/scan.ts';
+import { tempDir } from '../../helpers/corpus.ts';
 import type { FunctionIR, NodeIR } from '../../../shared/ir.ts';
 import { buildAndScan, call, fn, scalar, signature, states, varHandle } from './models.ts';
 
@@ -223,4 +228,23 @@ test('a gate that reads an input but that constants prove open is not input-gate
   const f = report.findings.find((x) => x.op === 'WriteFile')!;
   assert.equal(f.trigger.kind, 'none');
   assert.equal(f.severity, 'high');
+});
+
+test('a time bomb with no checkpoint to judge under is still dated against the clock and critical once past', async () => {
+  const evil = fn('evil', [], [['o', 'DT_INT32']], [constNode('p', 'DT_STRING', [], ['/tmp/evil']), constNode('c', 'DT_STRING', [], ['x']), node('w', 'WriteFile', ['p:output:0', 'c:output:0']), constNode('o', 'DT_INT32', [], [0])], { o: 'o:output:0' });
+  const safe = fn('safe', [], [['o', 'DT_INT32']], [constNode('o', 'DT_INT32', [], [0])], { o: 'o:output:0' });
+  const nodes = [
+    node('x', 'Placeholder', [], { dtype: attrType('DT_FLOAT') }),
+    node('now', 'Timestamp'),
+    constNode('when', 'DT_DOUBLE', [], [1_700_000_000]),
+    node('gt', 'Greater', ['now', 'when'], { T: attrType('DT_DOUBLE') }),
+    node('if', 'If', ['gt', 'x'], { then_branch: attrFunc('evil'), else_branch: attrFunc('safe'), Tin: { type: 'list', list: { type: [] } }, Tout: { type: 'list', list: { type: ['DT_INT32'] } } }),
+  ];
+  const dir = join(tempDir('tfaudit-bomb-'), 'model');
+  await writeSavedModelDir(dir, { metaGraphs: [metaGraph(graph(nodes, [evil, safe]), { signatures: [signature('serving_default', { y: 'if:0' }, { x: 'x:0' })] })], variables: [] });
+  const report = await scanModel(await openModel(dir), { checkpoints: [], toolVersion: 'test', now: new Date('2026-01-01T00:00:00Z') });
+  const f = report.findings.find((x) => x.op === 'WriteFile')!;
+  assert.equal(f.trigger.kind, 'environment');
+  assert.equal(f.severity, 'critical');
+  assert.match(f.message, /true since 2023-11-14 22:13:2\d UTC \(no checkpoint given; constants only\)/);
 });
