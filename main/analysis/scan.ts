@@ -543,7 +543,7 @@ interface Checkpointed {
 function constantsOnly(ctx: GraphContext, now: number): Checkpointed {
   const make = (graph: GraphContext, opts: EvalOverrides = {}): Evaluator =>
     makeEvaluator(graph.cg, graph.naming, { variable: () => 'no checkpoint given', modelFile: (rel) => (graph.modelDir ? textToLatin1(join(graph.modelDir, rel)) : null), maxElements: MAX_EVAL_ELEMENTS, table: (h) => graph.tables.resolve(h), now: opts.now });
-  return { label: '(constants)', values: new Map(), ev: (graph) => graph.constants, make, now };
+  return { label: '(constants)', values: new Map(), ownValues: new Set(), ev: (graph) => graph.constants, make, now };
 }
 
 function selfWrittenReason(graph: GraphContext, key: string): string | null {
