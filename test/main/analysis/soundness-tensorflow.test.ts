@@ -128,10 +128,32 @@ class AssetTable(tf.Module):
             tf.io.write_file(p('asset_table.out'), 'w')
         return x
 
+class TableSize(tf.Module):
+    def __init__(self):
+        super().__init__()
+        self.table = tf.lookup.StaticHashTable(tf.lookup.KeyValueTensorInitializer(tf.constant(['a', 'b', 'c']), tf.constant([1, 2, 3], tf.int64)), -1)
+    @tf.function(input_signature=SPEC)
+    def __call__(self, x):
+        if self.table.size() > 2:
+            tf.io.write_file(p('table_size.out'), 'w')
+        return x
+
+class MutableTable(tf.Module):
+    """A table the graph fills at run time: its contents are not the model's constants."""
+    def __init__(self):
+        super().__init__()
+        self.table = tf.lookup.experimental.MutableHashTable(tf.string, tf.int64, -1)
+    @tf.function(input_signature=SPEC)
+    def __call__(self, x):
+        self.table.insert(tf.constant(['k']), tf.constant([1], tf.int64))
+        if self.table.lookup(tf.constant('k')) == 1:
+            tf.io.write_file(p('mutable_table.out'), 'w')
+        return x
+
 models = {
     'loop_write': LoopWrite(), 'loop_trip': LoopTrip(10), 'loop_trip_off': LoopTrip(20), 'counter': Counter(), 'counter_else': CounterElse(),
     'self_assign': SelfAssign(), 'random': RandomGate(), 'past_bomb': TimeBomb(1700000000.0), 'future_bomb': TimeBomb(4102444800.0),
-    'table': TableGate(), 'asset_table': AssetTable(),
+    'table': TableGate(), 'asset_table': AssetTable(), 'table_size': TableSize(), 'mutable_table': MutableTable(),
 }
 effect = {'loop_trip_off': 'loop_trip'}
 for name, m in models.items():
@@ -249,6 +271,8 @@ test('real TF: what TensorFlow did on five calls of each model', { skip }, () =>
     future_bomb: [false, false, false, false, false],
     table: [true, true, true, true, true],
     asset_table: [true, true, true, true, true],
+    table_size: [true, true, true, true, true],
+    mutable_table: [true, true, true, true, true],
     tf1_loop: [true, true, true, true, true],
     tf1_loop_off: [false, false, false, false, false],
   });
@@ -329,6 +353,19 @@ test('real TF: StaticHashTable lookups over constants and over an asset file are
     assert.equal(f.trigger.environment, undefined);
     assertSound(f, 'own', ran[name]);
   }
+});
+
+test('real TF: LookupTableSizeV2 of a constant table is evaluated; a MutableHashTable the graph fills is run-time state, never dormant', { skip }, async () => {
+  const size = write(await scan('table_size'));
+  assert.equal(size.trigger.activation[0].state, 'active', size.trigger.activation[0].reason);
+  assert.equal(size.trigger.kind, 'none');
+  assertSound(size, 'own', ran.table_size);
+  const mutable = write(await scan('mutable_table'));
+  assert.equal(mutable.trigger.kind, 'environment');
+  assert.ok(mutable.trigger.environment?.some((e) => /lookup table written at run time.*mutable table/.test(e)), JSON.stringify(mutable.trigger.environment));
+  assert.equal(mutable.trigger.activation[0].state, 'unknown');
+  assert.equal(mutable.severity, 'high');
+  assertSound(mutable, 'own', ran.mutable_table);
 });
 
 test('real TF: a TF1 while frame is iterated: the write at i == 3 runs under limit 5, not under limit 2', { skip }, async () => {
