@@ -776,6 +776,7 @@ function createEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv, bi
       if (assetPath) return ok({ dtype: 'DT_STRING', shape: [], data: [assetPath] });
       const key = t.frame.scope.name ? naming.boundArgKey(t.frame.scope.name, s.arg) : null;
       if (key) return fail(`${describeTensor(t)} is a variable handle`);
+      if (site?.kind === 'other') return fail(`${describeTensor(t)} is fed at run time by ${site.caller.nodes[site.node].op} ${site.caller.nodes[site.node].name}`);
       return fail(`${describeTensor(t)} is an input`);
     }
     const node = t.frame.scope.nodes[s.node];

@@ -3,7 +3,7 @@
 // Shape-of ops (Shape, Size, Rank, ...) end the slice: their value follows a tensor's shape.
 import type { PredicateSlice, TriggerKind } from '../../shared/findings.ts';
 import type { CallGraph } from './callgraph.ts';
-import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, PLACEHOLDER_OPS, SHAPE_OPS, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
+import { argBinding, callOutputs, datasetElement, describeTensor, tensorKey, traceVariableNode, PLACEHOLDER_OPS, SHAPE_OPS, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges } from './edges.ts';
 import { describeEnvironment, environmentOf } from './environment.ts';
 
@@ -69,7 +69,12 @@ export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Ten
       }
       nodes.push(describeTensor(t));
       const k = t.frame.scope.name ? naming.boundArgKey(t.frame.scope.name, s.arg) : null;
+      const element = datasetElement(t);
       if (k) variables.add(k);
+      else if (element) stack.push(element);
+      else if (site?.kind === 'other')
+        // An element a dataset, map or other function-calling op feeds at run time, not a caller's input.
+        environment.add(describeEnvironment('run-time data', site.caller.nodes[site.node].op, `${describeTensor(t)} fed by ${site.caller.nodes[site.node].name}`));
       else inputs.add(describeTensor(t));
       continue;
     }

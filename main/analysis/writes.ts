@@ -8,7 +8,7 @@ import { traceVariableNode, type Tensor, type VariableNaming } from './dataflow.
 import { dataEdges, describeNode, type Source } from './edges.ts';
 import type { Evaluator, Val } from './evaluate.ts';
 import { branchGates } from './gates.ts';
-import { callPath, entryIds, type ReachInfo } from './reachability.ts';
+import { allCallPaths, callPath, entryIds, type ReachInfo } from './reachability.ts';
 
 export interface VariableWrite {
   key: string;
@@ -66,22 +66,26 @@ export function variableWrites(cg: CallGraph, naming: VariableNaming, reach: Rea
       let set: Val | null = null;
       let why: string | null = null;
       const add = /^(AssignAddVariableOp|AssignAdd)$/.test(n.op) ? 1 : /^(AssignSubVariableOp|AssignSub)$/.test(n.op) ? -1 : 0;
-      if (/^(AssignVariableOp|Assign)$/.test(n.op)) {
-        const r = value ? constants.evaluate({ frame, source: value } as Tensor) : null;
-        if (r?.ok) set = r.value;
-        else why = `${n.op} sets it to a value that is not a constant`;
-      } else if (!add) why = `${n.op} changes it in a way that is not simulated`;
+      const assign = /^(AssignVariableOp|Assign)$/.test(n.op);
+      // The value written, on every call path into the function (each caller may pass other arguments).
+      const paths = scope === cg.top ? { paths: [stack], complete: true } : allCallPaths(cg, reach, scope);
+      const written = value ? paths.paths.map((p) => constants.evaluate({ frame: { scope, stack: p }, source: value } as Tensor)) : [];
+      const single = paths.complete && written.length > 0 && written.every((r) => r.ok && sameVal(r.value, (written[0] as { value: Val }).value)) ? (written[0] as { value: Val }).value : null;
+      if (!assign && !add) why = `${n.op} changes it in a way that is not simulated`;
+      else if (!single) why = `${n.op} writes a value that is not one constant`;
+      else if (assign) set = single;
       else if (branchGates(cg, frame, i).length) why = 'the write is under a condition or in a loop';
-      else {
-        const d = value ? constants.evaluate({ frame, source: value } as Tensor) : null;
-        if (!d || !d.ok || d.value.data.length !== 1 || typeof d.value.data[0] !== 'number') why = 'the amount added is not a constant';
-        else step = add * d.value.data[0];
-      }
+      else if (single.data.length !== 1 || typeof single.data[0] !== 'number') why = 'the amount added is not a constant number';
+      else step = add * single.data[0];
       const w: VariableWrite = { key, op: n.op, node: describeNode(scope, i), entries, step, value: set, why };
       out.set(key, [...(out.get(key) ?? []), w]);
     });
   }
   return out;
+}
+
+function sameVal(a: Val, b: Val): boolean {
+  return a.dtype === b.dtype && a.shape.join() === b.shape.join() && a.data.every((x, i) => x === b.data[i]);
 }
 
 /** Writes that may change a key: its own, and writes whose target could not be traced. */

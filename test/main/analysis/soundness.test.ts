@@ -9,6 +9,7 @@ import { buildVariableNaming, type Tensor } from '../../../main/analysis/dataflo
 import { makeEvaluator, type EvalEnv } from '../../../main/analysis/evaluate.ts';
 import { listIterations } from '../../../main/analysis/decide.ts';
 import { findingSeverity } from '../../../main/analysis/severity.ts';
+import { SEVERITY_RANK } from '../../../shared/findings.ts';
 import { join } from 'node:path';
 import { attrFunc, attrType, constNode, graph, metaGraph, node } from '../../../main/writer/graph.ts';
 import { writeSavedModelDir } from '../../../main/writer/savedmodel.ts';
@@ -247,4 +248,15 @@ test('a time bomb with no checkpoint to judge under is still dated against the c
   assert.equal(f.trigger.kind, 'environment');
   assert.equal(f.severity, 'critical');
   assert.match(f.message, /true since 2023-11-14 22:13:2\d UTC \(no checkpoint given; constants only\)/);
+});
+
+test('a helper that assigns its argument, called with different constants, is not one constant write', async () => {
+  // main: setter(-3); setter(5); then If(v > 0) → WriteFile. Only the first call's -3 would look "dormant for every value".
+  const base = selfWriting([call('first', 'setter', ['v', 'minus:output:0']), call('second', 'setter', ['v', 'five:output:0']), constNode('minus', 'DT_INT32', [], [-3]), constNode('five', 'DT_INT32', [], [5])]);
+  const setter = fn('setter', [['r', 'DT_RESOURCE'], ['value', 'DT_INT32']], [], [node('assign', 'AssignVariableOp', ['r', 'value'], { dtype: attrType('DT_INT32') })], {});
+  const report = await buildAndScan({ ...base, library: [...base.library!, setter] });
+  const f = report.findings.find((x) => x.op === 'WriteFile')!;
+  assert.notEqual(states(f).own, 'dormant', f.trigger.activation[0].reason);
+  assert.match(f.trigger.activation[0].reason, /writes a value that is not one constant/);
+  assert.ok(SEVERITY_RANK[f.severity] >= SEVERITY_RANK.high);
 });
