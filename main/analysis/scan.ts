@@ -659,7 +659,8 @@ function simulateWrites(c: Candidate, e: Checkpointed, base: GateDecision): { de
   if (writes.some((w) => w.step !== step)) return { decision: base, reason: `${changes} by different amounts: not decided` };
   if (!v0 || typeof v0 === 'string' || v0.data.length !== 1 || typeof v0.data[0] !== 'number') return { decision: base, reason: `${changes}; its starting value is not a known number` };
   const entries = new Set(c.gates.length ? entryLabelsOf(c) : []);
-  const perCall = writes.filter((w) => w.entries.some((x) => entries.has(x))).length;
+  // Call numbers only when each write runs once per call (one path into its function).
+  const perCall = writes.every((w) => w.paths === 1) ? writes.filter((w) => w.entries.some((x) => entries.has(x))).length : 0;
   const started = Date.now();
   let value = v0.data[0];
   for (let m = 0; m <= MAX_SIMULATED_WRITES; m++) {

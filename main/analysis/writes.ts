@@ -3,7 +3,7 @@
 // bare graph's nodes) may change it before a gate reads it. TensorFlow's own restore and TF1
 // initialisers are not such writes. A write is a simple counter step when it adds a constant
 // with no gate (or loop) on the way to it: those can be simulated call by call.
-import type { CallGraph } from './callgraph.ts';
+import type { CallGraph, CallSite } from './callgraph.ts';
 import { traceVariableNode, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, describeNode, type Source } from './edges.ts';
 import type { Evaluator, Val } from './evaluate.ts';
@@ -22,6 +22,8 @@ export interface VariableWrite {
   value: Val | null;
   /** Why it is not a simple counter step, when it is not. */
   why: string | null;
+  /** How many times one call of an entry may run the write (Infinity when not known). */
+  paths: number;
 }
 
 const WRITE_OPS = /^(AssignVariableOp|AssignAddVariableOp|AssignSubVariableOp|Assign|AssignAdd|AssignSub|Resource(Scatter\w+|StridedSliceAssign|Apply\w+|SparseApply\w+|CountUpTo)|Scatter(Update|Add|Sub|Mul|Div|Min|Max|NdUpdate|NdAdd|NdSub|NdMin|NdMax)|StridedSliceAssign|(Sparse)?Apply[A-Z]\w*|CountUpTo)$/;
@@ -77,11 +79,21 @@ export function variableWrites(cg: CallGraph, naming: VariableNaming, reach: Rea
       else if (branchGates(cg, frame, i).length) why = 'the write is under a condition or in a loop';
       else if (single.data.length !== 1 || typeof single.data[0] !== 'number') why = 'the amount added is not a constant number';
       else step = add * single.data[0];
-      const w: VariableWrite = { key, op: n.op, node: describeNode(scope, i), entries, step, value: set, why };
+      const w: VariableWrite = { key, op: n.op, node: describeNode(scope, i), entries, step, value: set, why, paths: !paths.complete ? Infinity : runsPerCall(paths.paths) };
       out.set(key, [...(out.get(key) ?? []), w]);
     });
   }
   return out;
+}
+
+/** How many times one call of an entry can run a write: the most paths that start at the same call. */
+function runsPerCall(paths: CallSite[][]): number {
+  const groups = new Map<string, number>();
+  for (const p of paths) {
+    const key = p.length ? `${p[0].caller.id}:${p[0].caller.id === 0 ? p[0].node : ''}` : 'direct';
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return Math.max(1, ...groups.values());
 }
 
 function sameVal(a: Val, b: Val): boolean {
