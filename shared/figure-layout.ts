@@ -28,6 +28,7 @@ export const FIGURE_STYLE: {
   kinds: {
     variable: { fill: '#e8f0fe', stroke: '#3867d6', text: '#1b2a4a', caption: 'VARIABLE' },
     input: { fill: '#e6f4ea', stroke: '#2e7d32', text: '#1b3a1f', caption: 'INPUT' },
+    environment: { fill: '#fff0f6', stroke: '#b83280', text: '#3d0f27', caption: 'RUN-TIME SOURCE' },
     constant: { fill: '#f1f3f4', stroke: '#6b7280', text: '#262b33', caption: 'CONSTANT' },
     predicate: { fill: '#fff8e1', stroke: '#b7791f', text: '#3d2c05', caption: 'PREDICATE' },
     control: { fill: '#f3e8fd', stroke: '#7b3fb3', text: '#2e1745', caption: 'CONTROL FLOW' },

@@ -18,7 +18,13 @@ export const CAPABILITIES = [
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
-export type TriggerKind = 'variable' | 'input' | 'constant' | 'none';
+/**
+ * What decides the gates: checkpoint `variable`s, the run-time `environment` (clock, randomness,
+ * files/queues/datasets read at run time, Python callbacks), a caller `input`, `constant`s only,
+ * or `none` (no gate).
+ */
+export type TriggerKind = 'variable' | 'environment' | 'input' | 'constant' | 'none';
+export const TRIGGER_KINDS: readonly TriggerKind[] = ['variable', 'environment', 'input', 'constant', 'none'];
 export type ActivationState = 'active' | 'dormant' | 'unknown';
 
 /** When the op runs. */
@@ -36,6 +42,8 @@ export interface PredicateSlice {
   variables: string[];
   /** Signature inputs / placeholders the predicate reads. */
   inputs: string[];
+  /** Run-time sources the predicate reads (clock, random generator, file, ...), named. Absent when none. */
+  environment?: string[];
   /** The backward slice, predicate first, sources last, as `function/node (Op)`. */
   nodes: string[];
   /** Human-readable expression, e.g. `Greater(ReadVariableOp(mode), 0)`. */
@@ -66,6 +74,10 @@ export interface Activation {
 export interface Trigger {
   kind: TriggerKind;
   variables: string[];
+  /** Environment sources of the gates (kind `environment`, or alongside variables). Absent when none. */
+  environment?: string[];
+  /** Gating variables the model writes itself, with the writes (`calls: AssignAddVariableOp __inference_f/AssignAdd (+1)`). */
+  selfWritten?: string[];
   gates: Gate[];
   activation: Activation[];
 }
@@ -87,7 +99,7 @@ export interface ResolvedArgument {
 export interface FigureNode {
   id: string;
   label: string;
-  kind: 'variable' | 'input' | 'constant' | 'predicate' | 'control' | 'branch' | 'call' | 'unsafe';
+  kind: 'variable' | 'environment' | 'input' | 'constant' | 'predicate' | 'control' | 'branch' | 'call' | 'unsafe';
   detail?: string;
 }
 

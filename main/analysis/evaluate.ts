@@ -1,13 +1,29 @@
 // A constant-folding interpreter over the pure ops that predicates and sizes use. It follows
 // data flow across call boundaries (args ↔ call inputs, call outputs ↔ returns, If/Case pick
-// their branch), TF1 Switch/Merge (a Switch port not taken is dead), and reads variables from
-// the checkpoint values it is given. Unknown ops give 'unknown' with the reason; element
-// counts are bounded.
+// their branch), TF1 Switch/Merge (a Switch port not taken is dead), runs While loops and TF1
+// loop frames by bounded iteration, looks up tables built from constants or the model's own
+// asset files, and reads variables from the checkpoint values it is given.
+//
+// THE CONTRACT (soundness): a result is `ok` only when it is the value TensorFlow computes on
+// every run under the given variable values; `dead` only when it is proven that the tensor is
+// never produced (a Switch port whose predicate is proven the other way). Everything else is
+// unknown, with the reason:
+//   - loop-carried values (a While body/cond arg the body changes, a TF1 Merge fed by
+//     NextIteration) unless the loop is iterated with concrete values within the budget;
+//   - time (Timestamp) unless the caller fixes `now`; randomness (every Random*/stateful RNG
+//     op); files, queues, datasets, iterators, readers and Python callbacks read at run time;
+//   - lookup tables that anything but a single constant/asset initialiser writes;
+//   - variables the caller says it cannot prove (absent, unreadable, truncated, or written by
+//     the graph itself: the caller decides that, see scan.ts);
+//   - every op not modelled here, and tensors whose values were truncated.
+// Callers turn unknown into "may run" and never into dormant, dead or constant-false.
 import { fingerprint64 } from '../formats/fingerprint64.ts';
 import type { TensorIR } from '../../shared/ir.ts';
 import type { CallGraph } from './callgraph.ts';
-import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
+import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, VARIABLE_OPS, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
+import type { CallSite } from './callgraph.ts';
 import { dataEdges, type Source } from './edges.ts';
+import { describeEnvironment, environmentOf } from './environment.ts';
 
 export type Scalar = number | boolean | string;
 export interface Val {
@@ -26,13 +42,46 @@ export interface EvalEnv {
   maxElements?: number;
   /** Treat every Switch as passing its data (for resolving what an op would use when it runs). */
   assumeTaken?: boolean;
+  /** Seconds since the epoch that Timestamp yields; absent: time is unknown (the default). */
+  now?: number;
+  /** Bounds for iterating one loop: iterations and wall-clock milliseconds. */
+  loopBudget?: { iterations: number; millis: number };
+  /** The contents of the lookup table behind a table handle, or why they are not known. */
+  table?: (handle: Tensor, ev: Evaluator) => LookupTable | string;
+}
+
+/** A lookup table whose contents are proven (built from constants or the model's own files). */
+export interface LookupTable {
+  keyDtype: string;
+  valueDtype: string;
+  entries: Map<string, Scalar>;
+  source: string;
+}
+
+/** A loop to iterate: a functional While node, or a TF1 loop frame named by its LoopCond. */
+export type LoopSite = { kind: 'while'; frame: Frame; node: number } | { kind: 'frame'; frame: Frame; loopCond: number };
+
+export interface LoopRun {
+  /** finished: the condition was proven false after `iterations`; unknown: not decided. */
+  state: 'finished' | 'unknown';
+  iterations: number;
+  reason: string;
+  /** Loop-carried values after the last iteration (finished loops only). */
+  final: EvalResult[];
 }
 
 export interface Evaluator {
   evaluate(t: Tensor): EvalResult;
   /** Variable keys read and their values as text, and decided intermediate values. */
   readonly read: Map<string, string>;
+  /**
+   * Iterate a loop with concrete loop-carried values. `observe` sees each iteration that runs the
+   * body, with an evaluator bound to that iteration's values; returning true stops early.
+   */
+  runLoop(loop: LoopSite, observe?: (iteration: number, child: Evaluator) => boolean | void): LoopRun;
 }
+
+export const DEFAULT_LOOP_BUDGET = { iterations: 10_000, millis: 250 };
 
 const MAX_DEPTH = 400;
 const ARITY: Record<string, number> = { Select: 3, SelectV2: 3, Reshape: 2, ExpandDims: 2, StridedSlice: 4, Slice: 3, Gather: 2, GatherV2: 3, Sum: 2, Prod: 2, Max: 2, Min: 2, Mean: 2, All: 2, Any: 2, Fill: 2, Range: 3, Concat: 2, ConcatV2: 2, Switch: 2, RefSwitch: 2 };
@@ -506,10 +555,45 @@ function formatString(template: string, placeholder: string, vals: Val[], summar
 }
 
 export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv): Evaluator {
+  return createEvaluator(cg, naming, env, null, new Map());
+}
+
+/** One iteration of a loop being run: the loop-carried values and which tensors depend on them. */
+interface Binding {
+  values: Map<string, EvalResult>;
+  inside: (t: Tensor) => boolean;
+  parent: Evaluator;
+  nesting: number;
+}
+
+const MAX_LOOP_NESTING = 6;
+const WHILE_NODE_OPS = new Set(['While', 'StatelessWhile', '_While']);
+const NEXT_OPS = new Set(['NextIteration', 'RefNextIteration']);
+
+/** Whether two call stacks agree on their first n sites. */
+function samePrefix(a: CallSite[], b: CallSite[], n: number): boolean {
+  if (a.length < n || b.length < n) return false;
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** A While body returns arg k unchanged (through identities): loop var k is loop-invariant. */
+export function loopInvariant(cg: CallGraph, site: CallSite, arg: number): boolean {
+  const sites = cg.siteAt.get(`${site.caller.id}:${site.node}`) ?? [];
+  const bodySite = sites.find((s) => s.kind === 'body');
+  const body = bodySite ? cg.byName.get(bodySite.callee) : undefined;
+  if (!body) return false;
+  let src = body.rets[arg];
+  for (let i = 0; i < 32 && src && src.kind === 'node' && /^(Identity|Snapshot)$/.test(body.nodes[src.node].op); i++) src = dataEdges(body, src.node)[0];
+  return !!src && src.kind === 'arg' && src.arg === arg;
+}
+
+function createEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv, binding: Binding | null, read: Map<string, string>): Evaluator {
   const memo = new Map<string, EvalResult>();
-  const read = new Map<string, string>();
   const max = env.maxElements ?? DEFAULT_MAX_ELEMENTS;
+  const budget = env.loopBudget ?? DEFAULT_LOOP_BUDGET;
   let depth = 0;
+  let self: Evaluator;
 
   const variableValue = (key: string): EvalResult => {
     const v = env.variable(key);
@@ -539,7 +623,10 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
 
   const evaluate = (t: Tensor | undefined): EvalResult => {
     if (!t) return fail('an input is missing');
+    if (binding && !binding.inside(t)) return binding.parent.evaluate(t);
     const key = tensorKey(t);
+    const bound = binding?.values.get(key);
+    if (bound) return bound;
     const hit = memo.get(key);
     if (hit) return hit;
     if (depth > MAX_DEPTH) return fail('evaluation too deep');
@@ -553,6 +640,114 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
     }
     memo.set(key, r);
     return r;
+  };
+
+  /** The loop-carried tensors of a loop, their values before the first iteration, and how to step. */
+  const loopShape = (loop: LoopSite): { carried: Tensor[][]; init: Tensor[]; cond: Tensor; next: Tensor[]; inside: (t: Tensor) => boolean; name: string } | string => {
+    const frame = loop.frame;
+    if (loop.kind === 'while') {
+      const sites = cg.siteAt.get(`${frame.scope.id}:${loop.node}`) ?? [];
+      const condSite = sites.find((s) => s.kind === 'cond');
+      const bodySite = sites.find((s) => s.kind === 'body');
+      const condScope = condSite && cg.byName.get(condSite.callee);
+      const bodyScope = bodySite && cg.byName.get(bodySite.callee);
+      if (!condSite || !bodySite || !condScope || !bodyScope || !condScope.rets[0]) return 'While without cond/body functions';
+      const condFrame: Frame = { scope: condScope, stack: [...frame.stack, condSite] };
+      const bodyFrame: Frame = { scope: bodyScope, stack: [...frame.stack, bodySite] };
+      const ins = dataEdges(frame.scope, loop.node);
+      const n = ins.length;
+      const carried: Tensor[][] = [];
+      for (let k = 0; k < n; k++) carried.push([{ frame: condFrame, source: { kind: 'arg', arg: k } }, { frame: bodyFrame, source: { kind: 'arg', arg: k } }]);
+      const d = frame.stack.length;
+      return {
+        carried,
+        init: ins.map((source) => ({ frame, source })),
+        cond: { frame: condFrame, source: condScope.rets[0] },
+        next: Array.from({ length: n }, (_, k) => ({ frame: bodyFrame, source: bodyScope.rets[k] ?? { kind: 'missing', text: `body output ${k}` } })),
+        inside: (t) => t.frame.stack.length > d && (t.frame.stack[d] === condSite || t.frame.stack[d] === bodySite) && samePrefix(t.frame.stack, frame.stack, d),
+        name: frame.scope.nodes[loop.node].name,
+      };
+    }
+    const scope = frame.scope;
+    const merges: number[] = [];
+    scope.nodes.forEach((n, i) => {
+      if (!/^(Ref)?Switch$/.test(n.op)) return;
+      const [data, pred] = dataEdges(scope, i);
+      if (pred?.kind === 'node' && pred.node === loop.loopCond && data?.kind === 'node' && /^(Ref)?Merge$/.test(scope.nodes[data.node].op) && !merges.includes(data.node)) merges.push(data.node);
+    });
+    if (!merges.length) return 'TF1 loop frame without Merge nodes';
+    const init: Tensor[] = [];
+    const next: Tensor[] = [];
+    for (const m of merges) {
+      const ins = dataEdges(scope, m);
+      const back = ins.find((x) => x.kind === 'node' && NEXT_OPS.has(scope.nodes[x.node].op));
+      const enter = ins.find((x) => x !== back);
+      if (!back || !enter || back.kind !== 'node') return `Merge ${scope.nodes[m].name} is not a loop merge`;
+      init.push({ frame, source: enter });
+      const fed = dataEdges(scope, back.node)[0];
+      next.push({ frame, source: fed ?? { kind: 'missing', text: 'NextIteration input' } });
+    }
+    // The loop body: everything forward of the merges up to the Exit nodes.
+    const inLoop = new Set<number>();
+    const consumers = consumerLists(scope);
+    const queue = [...merges];
+    while (queue.length) {
+      const v = queue.pop()!;
+      if (inLoop.has(v)) continue;
+      inLoop.add(v);
+      if (/^(Ref)?Exit$/.test(scope.nodes[v].op)) continue;
+      for (const c of consumers[v] ?? []) queue.push(c);
+    }
+    inLoop.forEach((v) => /^(Ref)?Exit$/.test(scope.nodes[v].op) && inLoop.delete(v));
+    const d = frame.stack.length;
+    return {
+      carried: merges.map((m) => [{ frame, source: { kind: 'node', node: m, output: 0 } }]),
+      init,
+      cond: { frame, source: { kind: 'node', node: loop.loopCond, output: 0 } },
+      next,
+      // Loop nodes of this frame, and anything in functions called from them.
+      inside: (t) =>
+        samePrefix(t.frame.stack, frame.stack, d) &&
+        (t.frame.stack.length === d ? t.frame.scope === scope && t.source.kind === 'node' && inLoop.has(t.source.node) : t.frame.stack[d].caller === scope && inLoop.has(t.frame.stack[d].node)),
+      name: scope.nodes[loop.loopCond].name,
+    };
+  };
+
+  const lookup = (t: Tensor, op: string, ins: Tensor[]): EvalResult => {
+    if (!ins[0]) return fail(`${op} without a table`);
+    const table = env.table ? env.table(ins[0], self) : 'lookup tables are not evaluated here';
+    if (typeof table === 'string') return fail(`table ${describeTensor(ins[0])}: ${table}`);
+    if (op === 'LookupTableSizeV2' || op === 'LookupTableSize') return ok({ dtype: 'DT_INT64', shape: [], data: [table.entries.size] });
+    const v = all([ins[1], ins[2]]);
+    if (!Array.isArray(v)) return v;
+    const [keys, dflt] = v;
+    const data: Scalar[] = [];
+    for (let i = 0; i < keys.data.length; i++) {
+      const hit = table.entries.get(tableKey(keys.data[i]));
+      data.push(hit !== undefined ? hit : dflt.data.length === keys.data.length ? dflt.data[i] : dflt.data[0]);
+    }
+    read.set(`${describeTensor(t)}`, `looked up in ${table.source}`);
+    return ok({ dtype: table.valueDtype, shape: keys.shape, data });
+  };
+
+  const runLoop = (loop: LoopSite, observe?: (iteration: number, child: Evaluator) => boolean | void): LoopRun => {
+    const shape = loopShape(loop);
+    if (typeof shape === 'string') return { state: 'unknown', iterations: 0, reason: shape, final: [] };
+    if ((binding?.nesting ?? 0) >= MAX_LOOP_NESTING) return { state: 'unknown', iterations: 0, reason: `loops nested deeper than ${MAX_LOOP_NESTING} are not iterated`, final: [] };
+    let state: EvalResult[] = shape.init.map((t) => evaluate(t));
+    const started = Date.now();
+    for (let i = 0; ; i++) {
+      if (i >= budget.iterations || Date.now() - started > budget.millis)
+        return { state: 'unknown', iterations: i, reason: `loop ${shape.name} still running after ${i} iterations (the evaluation budget is ${budget.iterations} iterations, ${budget.millis} ms)`, final: [] };
+      const values = new Map<string, EvalResult>();
+      shape.carried.forEach((ts, k) => ts.forEach((t) => values.set(tensorKey(t), state[k])));
+      const child = createEvaluator(cg, naming, env, { values, inside: shape.inside, parent: self, nesting: (binding?.nesting ?? 0) + 1 }, read);
+      const c = child.evaluate(shape.cond);
+      if (!c.ok) return { state: 'unknown', iterations: i, reason: `loop ${shape.name}, condition at iteration ${i}: ${c.reason}`, final: [] };
+      if (!truthy(c.value)) return { state: 'finished', iterations: i, reason: `loop ${shape.name} runs ${i} iteration${i === 1 ? '' : 's'}`, final: state };
+      if (observe?.(i, child)) return { state: 'unknown', iterations: i + 1, reason: `stopped at iteration ${i}`, final: [] };
+      state = shape.next.map((t) => child.evaluate(t));
+    }
   };
 
   const inputs = (t: Tensor): Tensor[] => (t.source.kind === 'node' ? dataEdges(t.frame.scope, t.source.node).map((s: Source) => ({ frame: t.frame, source: s })) : []);
@@ -571,6 +766,9 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
     const s = t.source;
     if (s.kind === 'missing') return fail(`input ${s.text} does not exist`);
     if (s.kind === 'arg') {
+      const site = t.frame.stack[t.frame.stack.length - 1];
+      if (site && (site.kind === 'body' || site.kind === 'cond') && !loopInvariant(cg, site, s.arg))
+        return fail(`${describeTensor(t)} is carried by loop ${site.caller.nodes[site.node].name} (its value changes from one iteration to the next)`);
       const b = argBinding(t);
       if (b) return evaluate(b);
       const asset = t.frame.scope.name ? naming.assetOfArg(t.frame.scope.name, s.arg) : null;
@@ -578,6 +776,7 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
       if (assetPath) return ok({ dtype: 'DT_STRING', shape: [], data: [assetPath] });
       const key = t.frame.scope.name ? naming.boundArgKey(t.frame.scope.name, s.arg) : null;
       if (key) return fail(`${describeTensor(t)} is a variable handle`);
+      if (site?.kind === 'other') return fail(`${describeTensor(t)} is fed at run time by ${site.caller.nodes[site.node].op} ${site.caller.nodes[site.node].name}`);
       return fail(`${describeTensor(t)} is an input`);
     }
     const node = t.frame.scope.nodes[s.node];
@@ -611,15 +810,21 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
       if (truthy(pred.value) !== (s.output === 1)) return fail('branch not taken', true);
       return evaluate(ins[0]);
     }
+    if ((op === 'Merge' || op === 'RefMerge') && ins.some((x) => x.source.kind === 'node' && NEXT_OPS.has(x.frame.scope.nodes[x.source.node].op)))
+      return fail(`${node.name} is carried by a TF1 loop (its value changes from one iteration to the next)`);
     if (op === 'Merge' || op === 'RefMerge') {
-      let last: EvalResult = fail('no live input', true);
-      for (const x of ins) {
-        if (x.source.kind === 'node' && /NextIteration/.test(x.frame.scope.nodes[x.source.node].op)) continue;
+      // The value of the one live input: proven only when every other input is proven dead.
+      let live: { r: EvalResult; index: number } | null = null;
+      let unknown: EvalResult | null = null;
+      ins.forEach((x, index) => {
         const r = evaluate(x);
-        if (r.ok) return s.output === 1 ? ok({ dtype: 'DT_INT32', shape: [], data: [ins.indexOf(x)] }) : r;
-        if (!r.dead) last = r;
-      }
-      return last;
+        if (r.ok) live ??= { r, index };
+        else if (!r.dead) unknown ??= r;
+      });
+      if (unknown) return unknown;
+      if (!live) return fail('no live input', true);
+      const { r, index } = live;
+      return s.output === 1 ? ok({ dtype: 'DT_INT32', shape: [], data: [index] }) : r;
     }
     if (calls.length && calls.every((c) => c.site.kind === 'call')) return evaluate(calls[0].tensor);
     if (calls.length && (op === 'If' || op === 'StatelessIf')) {
@@ -638,7 +843,29 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
       const c = calls.find((x) => x.site.branchIndex === k);
       return c ? evaluate(c.tensor) : fail('branch missing');
     }
-    if (op === 'Exit' || op === 'RefExit') return fail(`${node.name} is the result of a TF1 loop (not evaluated)`);
+    if (WHILE_NODE_OPS.has(op)) {
+      const run = runLoop({ kind: 'while', frame: t.frame, node: s.node });
+      if (run.state !== 'finished') return fail(run.reason);
+      return run.final[s.output] ?? fail(`${node.name} has no output ${s.output}`);
+    }
+    if (op === 'Exit' || op === 'RefExit') {
+      // Exit(Switch(Merge, LoopCond):0): the merge's value when the condition turns false.
+      const sw = ins[0]?.source.kind === 'node' ? ins[0].source.node : -1;
+      const [merge, pred] = sw >= 0 ? dataEdges(t.frame.scope, sw) : [];
+      if (!merge || merge.kind !== 'node' || !pred || pred.kind !== 'node' || t.frame.scope.nodes[pred.node].op !== 'LoopCond') return fail(`${node.name} is the result of a TF1 loop of unknown shape`);
+      const run = runLoop({ kind: 'frame', frame: t.frame, loopCond: pred.node });
+      if (run.state !== 'finished') return fail(run.reason);
+      const shape = loopShape({ kind: 'frame', frame: t.frame, loopCond: pred.node });
+      const k = typeof shape === 'string' ? -1 : shape.carried.findIndex((c) => c[0].source.kind === 'node' && c[0].source.node === merge.node);
+      return run.final[k] ?? fail(`${node.name}: loop value not found`);
+    }
+    if (op === 'Timestamp') {
+      if (env.now === undefined) return fail(`${node.name} reads the clock (time is unknown)`);
+      return ok({ dtype: 'DT_DOUBLE', shape: [], data: [env.now] });
+    }
+    if (op === 'LookupTableFindV2' || op === 'LookupTableFind' || op === 'LookupTableSizeV2' || op === 'LookupTableSize') return lookup(t, op, ins);
+    const envKind = environmentOf(op);
+    if (envKind) return fail(`${node.name} reads ${describeEnvironment(envKind, op, node.name).split(':')[0]} (not known before it runs)`);
     if (/^(Identity|RefIdentity|Snapshot|StopGradient|PreventGradient|Enter|RefEnter|LoopCond|EnsureShape|CheckNumerics|DebugIdentity\w*)$/.test(op))
       return ins[0] ? evaluate(ins[0]) : fail(`${op} without input`);
     if (op === 'IdentityN') return ins[s.output] ? evaluate(ins[s.output]) : fail('IdentityN output out of range');
@@ -852,7 +1079,24 @@ export function makeEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEn
     return fail(`op ${op} (${node.name}) is not evaluated`);
   };
 
-  return { evaluate, read };
+  self = { evaluate, read, runLoop };
+  return self;
+}
+
+/** Key of a lookup-table entry: numbers and strings never collide. */
+export function tableKey(x: Scalar): string {
+  return typeof x === 'string' ? `s:${x}` : `n:${Number(x)}`;
+}
+
+const consumerCache = new WeakMap<object, number[][]>();
+function consumerLists(scope: { nodes: unknown[]; edges: { source: Source }[][] }): number[][] {
+  let c = consumerCache.get(scope);
+  if (!c) {
+    c = scope.nodes.map(() => []);
+    scope.edges.forEach((es, i) => es.forEach((e) => e.source.kind === 'node' && c![e.source.node].push(i)));
+    consumerCache.set(scope, c);
+  }
+  return c;
 }
 
 function attrBool(t: Tensor, name: string): boolean {

@@ -36,7 +36,8 @@ export function buildFigure(input: FigureInput): Figure {
     const pred = add('predicate', gate.predicate.nodes[0] ?? gate.predicate.expression, gate.predicate.expression);
     for (const v of gate.predicate.variables) link(add('variable', v), pred, 'read');
     for (const i of gate.predicate.inputs) link(add('input', i), pred, 'input');
-    if (!gate.predicate.variables.length && !gate.predicate.inputs.length && gate.predicate.source === 'constant') link(add('constant', gate.predicate.expression), pred);
+    for (const e of gate.predicate.environment ?? []) link(add('environment', e.split(': ')[1] ?? e, e), pred, 'run time');
+    if (!gate.predicate.variables.length && !gate.predicate.inputs.length && !gate.predicate.environment?.length && gate.predicate.source === 'constant') link(add('constant', gate.predicate.expression), pred);
     const control = add('control', `${gate.function ?? ''}/${gate.node} (${gate.op})`.replace(/^\//, ''));
     link(pred, control, 'predicate');
     if (prev) link(prev, control);

@@ -306,3 +306,35 @@ function consumersOf(scope: Scope): Map<number, number[]> {
   }
   return m;
 }
+
+/**
+ * Every call path from an entry into `scope` (up to `limit`), for verdicts that must hold on all
+ * of them: a function called from two places sees different arguments on each. `complete` is
+ * false when paths were left out (the limit, or call cycles).
+ */
+export function allCallPaths(cg: CallGraph, reach: ReachInfo, scope: Scope, limit = 16): { paths: CallSite[][]; complete: boolean } {
+  let complete = true;
+  const walk = (s: Scope, seen: Set<number>): CallSite[][] => {
+    if (s === cg.top) return [[]];
+    const out: CallSite[][] = [];
+    // A saved function Python can call directly: its args are the caller's, unbound.
+    if (reach.rootFunctions.has(s.id)) out.push([]);
+    for (const site of cg.callersOf.get(s.name!) ?? []) {
+      const callerReached = site.caller === cg.top ? !!reach.topEntries[site.node]?.length : !!reach.fnEntries[site.caller.id]?.length;
+      if (!callerReached) continue;
+      if (seen.has(site.caller.id)) {
+        complete = false;
+        continue;
+      }
+      for (const p of walk(site.caller, new Set([...seen, site.caller.id]))) {
+        if (out.length >= limit) {
+          complete = false;
+          return out;
+        }
+        out.push([...p, site]);
+      }
+    }
+    return out;
+  };
+  return { paths: walk(scope, new Set([scope.id])), complete };
+}

@@ -3,15 +3,18 @@
 // runs, and the chain of nodes that proves it.
 import { join } from 'node:path';
 import type { CheckpointIR, MetaGraphIR, ModelIR, TensorIR } from '../../shared/ir.ts';
-import type { Activation, ActivationState, Capability, Finding, Gate, Reachability, ResolvedArgument, ScanReport, Severity, TriggerKind } from '../../shared/findings.ts';
+import type { Activation, Capability, Finding, Gate, Reachability, ResolvedArgument, ScanReport, Severity, TriggerKind } from '../../shared/findings.ts';
 import { SEVERITY_RANK, CAPABILITIES } from '../../shared/findings.ts';
 import { buildCallGraph, type CallGraph, type CallSite } from './callgraph.ts';
 import { buildVariableNaming, datasetElement, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, describeNode, flatInputIndex, parseInputName, type Scope } from './edges.ts';
 import { makeEvaluator, renderVal, tensorToVal, truthy, type Evaluator, type Val } from './evaluate.ts';
-import { callGate, switchGates, type GateSite } from './gates.ts';
+import { branchGates, callGate, switchGates, type GateSite } from './gates.ts';
 import { predicateSlice, type Slice } from './slice.ts';
-import { callPath, saverShaped, computeReach, entryLabels, findEntryPoints, reachabilityOf, type ReachInfo } from './reachability.ts';
+import { decideGates, type DecidedGate, type GateDecision } from './decide.ts';
+import { buildTableIndex, type TableIndex } from './tables.ts';
+import { variableWrites, writesOf, type VariableWrite } from './writes.ts';
+import { allCallPaths, callPath, saverShaped, computeReach, entryLabels, findEntryPoints, reachabilityOf, type ReachInfo } from './reachability.ts';
 import { capabilityRules, isSaverMachineryOp, isUnknownOp, type CapabilityRule } from './catalogue.ts';
 import { addonLibrary } from './addons.ts';
 import { policyAllows, type OpPolicy } from './policy.ts';
@@ -45,6 +48,8 @@ export interface ScanOptions {
   isolation?: { isolated: boolean; description: string };
   toolVersion: string;
   readTensor?: (ckpt: CheckpointIR, key: string) => Promise<TensorIR>;
+  /** The time a time bomb is judged against (default: the time of the scan). */
+  now?: Date;
 }
 
 type Draft = Omit<Finding, 'id'>;
@@ -84,6 +89,11 @@ interface GraphContext {
   /** Label of the graph inside the model, for nested graphs. */
   prefix: string;
   inherited: { reachability: Reachability; entryPoints: string[]; gates: GateEntry[]; chain: string[] } | null;
+  tables: TableIndex;
+  /** Evaluator over constants and the model's own files only (variables unknown). */
+  constants: Evaluator;
+  /** Assignments to variables that entry points run, by checkpoint key ('*' for untraced targets). */
+  writes: () => Map<string, VariableWrite[]>;
 }
 
 export async function scanModel(model: ModelIR, options: ScanOptions): Promise<ScanReport> {
@@ -110,7 +120,15 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
       const naming = buildVariableNaming(cg, g.meta, model.checkpoint ?? options.checkpoints[0]?.checkpoint ?? undefined);
       const hasMeta = model.format !== 'graph-def' || g.meta.signatures.length > 0 || g.meta.saverDef !== null;
       const reach = computeReach(cg, findEntryPoints(cg, g.inherited || !hasMeta ? null : g.meta));
-      const ctx: GraphContext = { cg, naming, reach, meta: g.meta, metaLabel: g.metaLabel, modelDir, prefix: g.prefix, inherited: g.inherited };
+      const modelFile = (rel: string) => (modelDir ? textToLatin1(join(modelDir, rel)) : null);
+      let writes: Map<string, VariableWrite[]> | null = null;
+      const ctx: GraphContext = {
+        cg, naming, reach, meta: g.meta, metaLabel: g.metaLabel, modelDir, prefix: g.prefix, inherited: g.inherited,
+        tables: null as unknown as TableIndex,
+        constants: makeEvaluator(cg, naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS, table: (h) => ctx.tables.resolve(h) }),
+        writes: () => (writes ??= variableWrites(cg, naming, reach, ctx.constants)),
+      };
+      ctx.tables = buildTableIndex(cg, reach, modelDir, () => ctx.constants);
       opsAnalysed += cg.scopes.reduce((a, s) => a + s.nodes.length, 0);
       functionsAnalysed += cg.scopes.length - 1;
       if (cg.cycles.length) notes.push(`Call cycles in the function library: ${cg.cycles.slice(0, 5).map((c) => c.join(' → ')).join('; ')}`);
@@ -286,7 +304,7 @@ const WHILE_RULE: CapabilityRule = { capability: 'resource-exhaustion', targetIn
 function whileSizes(ctx: GraphContext, frame: Frame, node: number): { name: string; tensor: Tensor; slice: Slice }[] | null {
   const trip = whileTripTensors(ctx.cg, frame, node);
   if (!trip) return null;
-  const out = trip.map((t) => ({ ...t, slice: predicateSlice(ctx.cg, ctx.naming, t.tensor) }));
+  const out = trip.map((t) => ({ ...t, slice: sliceOf(ctx, t.tensor) }));
   const limit = out.find((t) => t.name === 'limit')!;
   return limit.slice.variables.length || (limit.slice.source === 'constant' && !limit.slice.shapeDerived) ? out : null;
 }
@@ -302,7 +320,7 @@ function sizeTensors(ctx: GraphContext, frame: Frame, node: number, rule: Capabi
     if (!range) continue;
     for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
       const tensor = { frame, source: edges[k] };
-      const slice = predicateSlice(ctx.cg, ctx.naming, tensor);
+      const slice = sliceOf(ctx, tensor);
       out.push({ name, tensor, slice });
       if (slice.variables.length || (slice.source === 'constant' && !slice.shapeDerived)) interesting = true;
     }
@@ -341,7 +359,7 @@ function pathPart(ctx: GraphContext, frame: Frame): ChainPart {
 }
 
 function addGate(ctx: GraphContext, part: ChainPart, g: GateSite): void {
-  const slice = g.predicate ? predicateSlice(ctx.cg, ctx.naming, g.predicate) : emptySlice();
+  const slice = g.predicate ? sliceOf(ctx, g.predicate) : emptySlice();
   part.gates.push({ site: g, slice, graph: ctx });
   part.chain.push(...[...slice.nodes].reverse().slice(-12), describeNode(g.frame.scope, g.node));
   if (g.branchFunction) part.chain.push(`${g.branchFunction} (${g.branch})`);
@@ -361,8 +379,13 @@ function gatesAndChain(ctx: GraphContext, frame: Frame, node: number): ChainPart
   return part;
 }
 
+function sliceOf(ctx: GraphContext, t: Tensor): Slice {
+  return predicateSlice(ctx.cg, ctx.naming, t, { tableSource: (h) => ctx.tables.runTimeSource(h) });
+}
+
 function emptySlice(): Slice {
-  return { source: 'input', variables: [], inputs: ['(unresolved predicate)'], nodes: [], expression: '?', shapeDerived: false, shapeSources: [] };
+  // Not found is not proven: no source to blame, and the gate stays undecided.
+  return { source: 'constant', variables: [], inputs: [], environment: [], nodes: [], expression: '(unresolved predicate)', shapeDerived: false, shapeSources: [] };
 }
 
 function gateDecision(site: GateSite, v: Val): boolean {
@@ -382,7 +405,8 @@ function gateDecision(site: GateSite, v: Val): boolean {
 }
 
 function gateToSchema(g: GateEntry): Gate {
-  const { shapeDerived: _a, shapeSources: _b, ...predicate } = g.slice;
+  const { shapeDerived: _a, shapeSources: _b, environment, ...rest } = g.slice;
+  const predicate = environment.length ? { ...rest, environment } : rest;
   return { function: g.site.frame.scope.name, node: g.site.frame.scope.nodes[g.site.node].name, op: g.site.op, branch: g.site.branch, branchFunction: g.site.branchFunction, predicate };
 }
 
@@ -399,7 +423,7 @@ function collectKeys(ctx: GraphContext, candidates: Candidate[]): Set<string> {
       const range = flatInputIndex(node, name, ctx.cg.lookup);
       for (let k = range?.start ?? 0; range && k < range.start + range.length && k < edges.length; k++) {
         const target = { frame: c.frame, source: edges[k] };
-        predicateSlice(ctx.cg, ctx.naming, datasetElement(target) ?? target).variables.forEach((v) => keys.add(v));
+        sliceOf(ctx, datasetElement(target) ?? target).variables.forEach((v) => keys.add(v));
       }
     }
   }
@@ -457,28 +481,35 @@ async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOp
   const keys = collectKeys(ctx, candidates);
   const modelFile = (rel: string) => (ctx.modelDir ? textToLatin1(join(ctx.modelDir, rel)) : null);
   const evaluators: Checkpointed[] = [];
-  const constants = constantEvaluators(modelFile);
+  const constants = (graph: GraphContext) => graph.constants;
+  const now = (options.now ?? new Date()).getTime() / 1000;
   for (const c of options.checkpoints) {
     const { values, ownValues } = await loadValues(c, keys, readTensor);
     // A variable the checkpoint does not hold keeps the value its initialiser assigns (TF1).
     for (const [key, v] of values) {
       if (typeof v !== 'string' || !v.startsWith('not in checkpoint')) continue;
       const init = ctx.naming.initializerOf(key);
-      const r = init ? constants(ctx).evaluate(init) : null;
+      const r = init ? ctx.constants.evaluate(init) : null;
       if (r?.ok) values.set(key, r.value);
     }
+    const make = (graph: GraphContext, opts: EvalOverrides = {}): Evaluator =>
+      makeEvaluator(graph.cg, graph.naming, {
+        // A variable the model writes itself holds the checkpoint's value only until the first write.
+        variable: (k) => opts.variables?.get(k) ?? selfWrittenReason(graph, k) ?? values.get(k) ?? 'not loaded',
+        modelFile,
+        maxElements: MAX_EVAL_ELEMENTS,
+        table: (h) => graph.tables.resolve(h),
+        now: opts.now,
+      });
     const byGraph = new Map<GraphContext, Evaluator>();
     const ev = (graph: GraphContext) => {
       let e = byGraph.get(graph);
-      if (!e) {
-        e = makeEvaluator(graph.cg, graph.naming, { variable: (k) => values.get(k) ?? 'not loaded', modelFile, maxElements: MAX_EVAL_ELEMENTS });
-        byGraph.set(graph, e);
-      }
+      if (!e) byGraph.set(graph, (e = make(graph)));
       return e;
     };
-    evaluators.push({ label: c.label, values, ownValues, ev });
+    evaluators.push({ label: c.label, values, ownValues, ev, make, now });
   }
-  const folded = makeEvaluator(ctx.cg, ctx.naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS, assumeTaken: true });
+  const folded = makeEvaluator(ctx.cg, ctx.naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS, assumeTaken: true, table: (h) => ctx.tables.resolve(h) });
   const argCtx: ArgumentContext = { cg: ctx.cg, naming: ctx.naming, constants: folded, modelDir: ctx.modelDir, checkpoints: evaluators.map((e) => ({ label: e.label, evaluator: e.ev(ctx) })) };
   const seen = new Set<string>();
   const drafts: Draft[] = [];
@@ -486,10 +517,15 @@ async function judge(ctx: GraphContext, candidates: Candidate[], options: ScanOp
     const key = `${c.scope.id}:${c.node}:${c.capability}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const d = draftFinding(ctx, c, evaluators, constants, argCtx);
+    const d = draftFinding(ctx, c, evaluators, constants, argCtx, now);
     if (d) drafts.push(d);
   }
   return drafts;
+}
+
+interface EvalOverrides {
+  variables?: Map<string, Val>;
+  now?: number;
 }
 
 interface Checkpointed {
@@ -498,49 +534,95 @@ interface Checkpointed {
   /** Keys whose value is the model's own because the checkpoint lacks them. */
   ownValues: Set<string>;
   ev: (graph: GraphContext) => Evaluator;
+  make: (graph: GraphContext, opts?: EvalOverrides) => Evaluator;
+  /** Scan time, seconds since the epoch. */
+  now: number;
 }
 
-function constantEvaluators(modelFile: (rel: string) => string | null): (graph: GraphContext) => Evaluator {
-  const byGraph = new Map<GraphContext, Evaluator>();
-  return (graph) => {
-    let e = byGraph.get(graph);
-    if (!e) {
-      e = makeEvaluator(graph.cg, graph.naming, { variable: () => 'a variable is not a constant', modelFile, maxElements: MAX_EVAL_ELEMENTS });
-      byGraph.set(graph, e);
-    }
-    return e;
-  };
+/** Constants and the model's own files only, as a checkpoint-less stand-in for time verdicts. */
+function constantsOnly(ctx: GraphContext, now: number): Checkpointed {
+  const make = (graph: GraphContext, opts: EvalOverrides = {}): Evaluator =>
+    makeEvaluator(graph.cg, graph.naming, { variable: () => 'no checkpoint given', modelFile: (rel) => (graph.modelDir ? textToLatin1(join(graph.modelDir, rel)) : null), maxElements: MAX_EVAL_ELEMENTS, table: (h) => graph.tables.resolve(h), now: opts.now });
+  return { label: '(constants)', values: new Map(), ownValues: new Set(), ev: (graph) => graph.constants, make, now };
 }
 
-/** A gate whose predicate is constant and false under constant folding: the op can never run. */
+function selfWrittenReason(graph: GraphContext, key: string): string | null {
+  const ws = writesOf(graph.writes(), key);
+  return ws.length ? `the model writes it itself (${ws.slice(0, 2).map((w) => w.node).join(', ')}${ws.length > 2 ? ', …' : ''}), so the checkpoint value holds only until the first write` : null;
+}
+
+/** Every gate decided with constants alone (variables unknown) and one proven closed on every call path: the op can never run. */
 function behindConstantFalse(c: Candidate, constants: (graph: GraphContext) => Evaluator): boolean {
-  return c.gates.some((g) => {
-    if (g.slice.source !== 'constant' || !g.site.predicate) return false;
-    const r = constants(g.graph).evaluate(g.site.predicate);
-    return (r.ok && !gateDecision(g.site, r.value)) || (!r.ok && r.dead);
-  });
+  if (!c.gates.length) return false;
+  if (decideGates(c.gates, constants, gateDecision).state !== 'dormant') return false;
+  const other = otherPaths(c);
+  return other.complete && other.gates.every((gates) => decideGates(gates, constants, gateDecision).state === 'dormant');
 }
+
+const otherPathMemo = new WeakMap<Candidate, { gates: DecidedGate<GraphContext>[][]; labels: string[]; complete: boolean }>();
+
+/**
+ * The gates on the other call paths into the candidate's function: the evidence follows one
+ * path, but a function called from several places must be dormant on all of them.
+ */
+function otherPaths(c: Candidate): { gates: DecidedGate<GraphContext>[][]; labels: string[]; complete: boolean } {
+  const known = otherPathMemo.get(c);
+  if (known) return known;
+  const graph = c.gates[0]?.graph;
+  let result: { gates: DecidedGate<GraphContext>[][]; labels: string[]; complete: boolean } = { gates: [], labels: [], complete: true };
+  if (graph && !graph.inherited && c.scope !== graph.cg.top) {
+    const { paths, complete } = allCallPaths(graph.cg, graph.reach, c.scope);
+    const same = (p: CallSite[]) => p.length === c.frame.stack.length && p.every((x, i) => x === c.frame.stack[i]);
+    const others = paths.filter((p) => !same(p));
+    result = {
+      gates: others.map((stack) => branchGates(graph.cg, { scope: c.scope, stack }, c.node).map((site) => ({ site, graph }))),
+      labels: others.map((stack) => (stack.length ? stack.map((x) => describeNode(x.caller, x.node)).join(' → ') : `${c.scope.name} called directly`)),
+      complete,
+    };
+  }
+  otherPathMemo.set(c, result);
+  return result;
+}
+
+const MAX_SIMULATED_WRITES = 1000;
+const SIMULATION_MILLIS = 1500;
+const TIME_HORIZON = 100 * 365.25 * 86400;
 
 /** The verdict of one checkpoint: every gate taken (active), one not taken (dormant), or unknown. */
-function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, constantFalse: boolean): { activation: Activation; size: SizeVerdict | null } {
+function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, constantFalse: boolean): { activation: Activation; size: SizeVerdict | null; iterations?: GateDecision['iterations'] } {
   const values: Record<string, string> = {};
-  let state: ActivationState = 'active';
-  const reasons: string[] = [];
-  for (const g of c.gates) {
-    for (const k of g.slice.variables) values[k] = showValue(e.values.get(k)) + (e.ownValues.has(k) ? ` (${OWN_VALUE_NOTE})` : '');
-    const gateName = `${g.site.frame.scope.name ?? ''}/${g.site.frame.scope.nodes[g.site.node].name}`.replace(/^\//, '');
-    const r = g.site.predicate ? e.ev(g.graph).evaluate(g.site.predicate) : ({ ok: false, dead: false, reason: 'predicate not found' } as const);
-    if (!r.ok) {
-      if (r.dead) state = 'dormant';
-      else if (state === 'active') state = 'unknown';
-      reasons.push(`${gateName}: ${r.dead ? `not reached (${r.reason})` : r.reason}`);
-      continue;
+  for (const g of c.gates) for (const k of g.slice.variables) values[k] = showValue(e.values.get(k)) + (e.ownValues.has(k) ? ` (${OWN_VALUE_NOTE})` : '');
+  let decision = decideGates(c.gates, e.ev, gateDecision);
+  Object.assign(values, decision.values);
+  const reasons = [...decision.reasons];
+  if (decision.state === 'unknown' && !constantFalse) {
+    const counted = simulateWrites(c, e, decision);
+    if (counted) {
+      decision = counted.decision;
+      reasons.push(counted.reason);
     }
-    const pass = gateDecision(g.site, r.value);
-    values[`${gateName} predicate`] = renderVal(r.value);
-    reasons.push(`${gateName} ${g.site.branch} ${pass ? 'taken' : 'not taken'} (predicate = ${renderVal(r.value)})`);
-    if (!pass) state = 'dormant';
+    const timed = decision.state === 'unknown' ? timeVerdict(c, e) : null;
+    if (timed) {
+      if (timed.state === 'active') decision = { ...timed.decision, state: 'active' };
+      reasons.push(timed.reason);
+    }
   }
+  if (decision.state !== 'active' && !constantFalse) {
+    // Every other call path into the function: active on one is active; dormant needs all.
+    const other = otherPaths(c);
+    other.gates.forEach((gates, i) => {
+      if (decision.state === 'active') return;
+      const d = decideGates(gates, e.ev, gateDecision);
+      if (d.state === 'dormant') return;
+      reasons.push(`also reached through ${other.labels[i]}: ${d.reasons.join('; ') || 'no gate'}`);
+      decision = { ...decision, state: d.state === 'active' ? 'active' : 'unknown' };
+    });
+    if (!other.complete && decision.state === 'dormant') {
+      decision = { ...decision, state: 'unknown' };
+      reasons.push('more call paths into the function than were examined');
+    }
+  }
+  let state = decision.state;
   let size: SizeVerdict | null = null;
   if (c.size) {
     size = sizeFinding(c.frame.scope.nodes[c.node], c.size.tensors, e.ev(ctx));
@@ -552,12 +634,123 @@ function activationUnder(ctx: GraphContext, c: Candidate, e: Checkpointed, const
     else if (state === 'unknown' && size.state === 'dormant') state = 'dormant';
   }
   if (constantFalse) state = 'dormant';
-  return { activation: { checkpoint: e.label, state, values, reason: reasons.join('; ') || 'no gate: runs whenever its function runs' }, size };
+  return { activation: { checkpoint: e.label, state, values, reason: reasons.join('; ') || 'no gate: runs whenever its function runs' }, size, iterations: decision.iterations };
+}
+
+/**
+ * A gate on a variable the model counts up or down itself (a constant added on every call, no
+ * condition on the write): simulate the successive values from the checkpoint's and say from
+ * which call the gate opens. Anything else stays unknown.
+ */
+function simulateWrites(c: Candidate, e: Checkpointed, base: GateDecision): { decision: GateDecision; reason: string } | null {
+  const graphOf = new Map<string, GraphContext>();
+  for (const g of c.gates) for (const k of g.slice.variables) if (writesOf(g.graph.writes(), k).length) graphOf.set(k, g.graph);
+  if (!graphOf.size) return null;
+  const described = [...graphOf].map(([k, graph]) => `${k} (${writesOf(graph.writes(), k).map((w) => `${w.op} ${w.node}${w.step !== null ? ` ${w.step >= 0 ? '+' : ''}${w.step}` : ''}`).join(', ')})`);
+  const changes = `the model changes ${described.join(' and ')} itself`;
+  if (graphOf.size > 1) return { decision: base, reason: `${changes}: not decided` };
+  const [[key, graph]] = [...graphOf];
+  const writes = writesOf(graph.writes(), key);
+  const v0 = e.values.get(key);
+  if (writes.every((w) => w.value !== null && w.key !== '*') && v0 && typeof v0 !== 'string') return settleAssignments(c, e, base, key, graph, v0, writes, changes);
+  const bad = writes.find((w) => w.step === null || w.key === '*');
+  if (bad) return { decision: base, reason: `${changes}: ${bad.why ?? 'a write whose target is not known'}, so its value at the gate is not known` };
+  const step = writes[0].step!;
+  if (writes.some((w) => w.step !== step)) return { decision: base, reason: `${changes} by different amounts: not decided` };
+  if (!v0 || typeof v0 === 'string' || v0.data.length !== 1 || typeof v0.data[0] !== 'number') return { decision: base, reason: `${changes}; its starting value is not a known number` };
+  const entries = new Set(c.gates.length ? entryLabelsOf(c) : []);
+  // Call numbers only when each write runs once per call (one path into its function).
+  const perCall = writes.every((w) => w.paths === 1) ? writes.filter((w) => w.entries.some((x) => entries.has(x))).length : 0;
+  const started = Date.now();
+  let value = v0.data[0];
+  for (let m = 0; m <= MAX_SIMULATED_WRITES; m++) {
+    if (Date.now() - started > SIMULATION_MILLIS) return { decision: base, reason: `${changes}: not decided within ${m} steps` };
+    const v: Val = { ...v0, data: [value] };
+    const d = decideGates(c.gates, (g) => (g === graph ? e.make(g, { variables: new Map([[key, v]]) }) : e.ev(g)), gateDecision);
+    if (d.state === 'active') {
+      const when = perCall ? `active from call ${Math.max(1, Math.ceil(m / perCall))} (${key} = ${renderVal(v)})` : `active once the model has changed ${key} ${m} time${m === 1 ? '' : 's'} (${key} = ${renderVal(v)})`;
+      return { decision: { ...d, state: 'active' }, reason: `${changes}: ${when}` };
+    }
+    value = stepValue(v0.dtype, value, step);
+  }
+  return { decision: base, reason: `${changes}: not active within ${MAX_SIMULATED_WRITES} steps, and later ones are not examined` };
+}
+
+/**
+ * Every write sets a constant: the variable only ever holds the checkpoint's value or one of
+ * those constants, so deciding the gates for each of them decides every call.
+ */
+function settleAssignments(c: Candidate, e: Checkpointed, base: GateDecision, key: string, graph: GraphContext, v0: Val, writes: VariableWrite[], changes: string): { decision: GateDecision; reason: string } {
+  const candidates: { value: Val; how: string }[] = [{ value: v0, how: 'the checkpoint value' }, ...writes.map((w) => ({ value: w.value!, how: `set by ${w.node}` }))];
+  let unknown: string | null = null;
+  for (const { value, how } of candidates) {
+    const d = decideGates(c.gates, (g) => (g === graph ? e.make(g, { variables: new Map([[key, value]]) }) : e.ev(g)), gateDecision);
+    if (d.state === 'active') return { decision: d, reason: `${changes}: active once it holds ${renderVal(value)} (${how})${how.startsWith('set') ? ', from the next call on at the latest' : ''}` };
+    if (d.state === 'unknown') unknown ??= `${renderVal(value)} (${how}): ${d.reasons.join('; ')}`;
+  }
+  if (unknown) return { decision: base, reason: `${changes}: not decided for ${unknown}` };
+  return { decision: { ...base, state: 'dormant' }, reason: `${changes}, but only to constants: dormant for every value it can hold (${candidates.map((x) => renderVal(x.value)).join(', ')})` };
+}
+
+function entryLabelsOf(c: Candidate): string[] {
+  const g = c.gates[0].graph;
+  return g.inherited?.entryPoints ?? entryLabels(g.reach, c.scope, c.node);
+}
+
+/** One more counter step, with the variable's own arithmetic (float32 rounding, int wrap-around). */
+function stepValue(dtype: string, value: number, step: number): number {
+  const sum = value + step;
+  if (dtype === 'DT_FLOAT') return Math.fround(sum);
+  if (dtype === 'DT_INT32') return sum | 0;
+  if (dtype === 'DT_INT64') return sum;
+  return sum;
+}
+
+/**
+ * A gate that reads the clock: decided against the scan time, with the date the gate opened
+ * (or opens) found by searching the time line. True now is active; false now is never
+ * dormant, since the date moves on (and the clock can be set).
+ */
+function timeVerdict(c: Candidate, e: Checkpointed): { state: 'active' | 'unknown'; decision: GateDecision; reason: string } | null {
+  if (!c.gates.some((g) => g.slice.environment.some((x) => x.includes('Timestamp')))) return null;
+  const at = (t: number) => decideGates(c.gates, (g) => e.make(g, { now: t }), gateDecision);
+  const current = at(e.now);
+  const day = (t: number) => new Date(t * 1000).toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC');
+  const flip = (from: number, to: number): number | null => {
+    // The first sample where the state differs from `from`'s, then bisection to a second.
+    const first = at(from).state;
+    let prev = from;
+    for (let k = 1; k <= 128; k++) {
+      const t = from + ((to - from) * k) / 128;
+      if (at(t).state !== first) {
+        let lo = prev;
+        let hi = t;
+        for (let i = 0; i < 64 && Math.abs(hi - lo) > 1; i++) {
+          const mid = (lo + hi) / 2;
+          if (at(mid).state === first) lo = mid;
+          else hi = mid;
+        }
+        return hi;
+      }
+      prev = t;
+    }
+    return null;
+  };
+  if (current.state === 'active') {
+    const since = flip(e.now, e.now - TIME_HORIZON);
+    return { state: 'active', decision: current, reason: `time bomb: the clock gate is true now (${day(e.now)})${since !== null ? `, true since ${day(Math.ceil(since))}` : ', and at every time in the last 100 years'}` };
+  }
+  if (current.state === 'dormant') {
+    const from = flip(e.now, e.now + TIME_HORIZON);
+    return { state: 'unknown', decision: current, reason: from !== null ? `time bomb: the clock gate is false now (${day(e.now)}) and becomes true on ${day(Math.ceil(from))}` : `the clock gate is false now (${day(e.now)}) and for the next 100 years, but the clock is not the model's to prove` };
+  }
+  return null;
 }
 
 function triggerKind(c: Candidate, variables: Set<string>, constantFalse: boolean): TriggerKind {
   if (variables.size) return 'variable';
   if (constantFalse) return 'constant';
+  if (c.gates.some((g) => g.slice.environment.length)) return 'environment';
   if (c.gates.some((g) => g.slice.source === 'input')) return 'input';
   return 'none';
 }
@@ -574,7 +767,7 @@ function whenItRuns(ctx: GraphContext, c: Candidate): { reachability: Reachabili
   return { reachability, machinery };
 }
 
-function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[], constants: (graph: GraphContext) => Evaluator, argCtx: ArgumentContext): Draft | null {
+function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[], constants: (graph: GraphContext) => Evaluator, argCtx: ArgumentContext, now: number): Draft | null {
   const node = c.scope.nodes[c.node];
   const constantFalse = behindConstantFalse(c, constants);
   const judged = evaluators.map((e) => activationUnder(ctx, c, e, constantFalse));
@@ -588,7 +781,11 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     sizeVerdicts = [v];
   }
   const variables = new Set<string>([...sizeVariables, ...c.gates.flatMap((g) => g.slice.variables)]);
-  const kind = triggerKind(c, variables, constantFalse);
+  let kind = triggerKind(c, variables, constantFalse);
+  // No checkpoint to judge under (a frozen graph): a time bomb is still judged against the clock.
+  const clockless = !evaluators.length && kind === 'environment' ? timeVerdict(c, constantsOnly(ctx, now)) : null;
+  // Gates that constants alone prove open let the op run whatever the caller sends: not input-gated.
+  if (kind === 'input' && decideGates(c.gates, constants, gateDecision).state === 'active') kind = 'none';
   const { reachability, machinery } = whenItRuns(ctx, c);
   const args: ResolvedArgument[] = c.rule ? resolveArguments(argCtx, c.frame, c.node, c.rule) : [];
   const benignTargets = c.capability === 'file-read' && args.length > 0 && args.every((a) => a.classification === 'model-own-files');
@@ -598,13 +795,21 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     base: certain ? 'high' : c.rule?.baseSeverity ?? 'high',
     reachability,
     triggerKind: kind,
-    activation: activation.map((a) => a.state),
+    activation: [...activation.map((a) => a.state), ...(clockless?.state === 'active' ? ['active' as const] : [])],
     constantFalse,
     saverMachinery: machinery,
     benignTargets,
     availabilityOnly: c.capability === 'resource-exhaustion',
+    capability: c.capability,
   });
   const gates = c.gates.map(gateToSchema);
+  const environment = [...new Set(c.gates.flatMap((g) => g.slice.environment))].sort();
+  const selfWritten = [...variables].filter((k) => c.gates.some((g) => writesOf(g.graph.writes(), k).length)).map((k) => {
+    const ws = writesOf(c.gates.find((g) => writesOf(g.graph.writes(), k).length)!.graph.writes(), k);
+    return `${k}: ${ws.map((w) => `${w.op} ${w.node}${w.step !== null ? ` (${w.step >= 0 ? '+' : ''}${w.step} per run)` : ''}`).join(', ')}`;
+  });
+  // With no checkpoint, a loop decided by constants alone still says which iterations run the op.
+  const constantLoop = !evaluators.length && c.gates.some((g) => g.site.kind === 'while' || g.site.loop) ? decideGates(c.gates, constants, gateDecision).reasons.join('; ') : undefined;
   const details: Record<string, string> = { ...(c.details ?? {}) };
   const sv = sizeVerdicts.find((v) => v.state === 'active') ?? sizeVerdicts[0];
   if (sv && sv.elements !== null) details.elements = String(sv.elements);
@@ -624,7 +829,7 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     node: node.name,
     function: c.scope.name,
     metaGraph: ctx.metaLabel,
-    message: message(c, node.op, kind, reachability, activation, args, variables, constantFalse, ctx.prefix),
+    message: message(c, node.op, kind, reachability, activation, args, variables, constantFalse, ctx.prefix, environment, selfWritten, judged.find((j) => j.iterations)?.activation.reason ?? constantLoop),
     evidence: c.chain,
     arguments: args,
     reachability,
@@ -634,6 +839,9 @@ function draftFinding(ctx: GraphContext, c: Candidate, evaluators: Checkpointed[
     recommendation: recommendation(c.capability, kind, reachability, constantFalse, machinery),
   };
   if (sv && sv.elements !== null && sv.state === 'active') draft.message += ` Size: ${sv.reason}.`;
+  if (environment.length) draft.trigger.environment = environment;
+  if (clockless) draft.message += ` ${clockless.reason[0].toUpperCase()}${clockless.reason.slice(1)} (no checkpoint given; constants only).`;
+  if (selfWritten.length) draft.trigger.selfWritten = selfWritten;
   if (Object.keys(details).length) draft.details = details;
   return draft;
 }
@@ -652,7 +860,7 @@ function targetsSaverFilename(ctx: GraphContext, c: Candidate): boolean {
     const range = flatInputIndex(node, name, ctx.cg.lookup);
     if (!range) continue;
     for (let k = range.start; k < range.start + range.length && k < edges.length; k++) {
-      const slice = predicateSlice(ctx.cg, ctx.naming, { frame: c.frame, source: edges[k] });
+      const slice = sliceOf(ctx, { frame: c.frame, source: edges[k] });
       if (!slice.nodes.includes(marker)) return false;
     }
   }
@@ -673,16 +881,23 @@ const WHEN: Record<Reachability, string> = {
   unknown: 'runs under unknown conditions',
 };
 
-function message(c: Candidate, op: string, kind: TriggerKind, reach: Reachability, activation: Activation[], args: ResolvedArgument[], variables: Set<string>, constantFalse: boolean, prefix: string): string {
+function message(c: Candidate, op: string, kind: TriggerKind, reach: Reachability, activation: Activation[], args: ResolvedArgument[], variables: Set<string>, constantFalse: boolean, prefix: string, environment: string[], selfWritten: string[], loop: string | undefined): string {
   const target = args.filter((a) => a.value !== null).map((a) => a.value).slice(0, 3);
   const what = `${op} (${c.capability})${target.length ? ` on ${target.map((t) => JSON.stringify(t)).join(', ')}` : ''}${prefix ? ` in nested graph ${prefix}` : ''}`;
   const active = activation.filter((a) => a.state === 'active').map((a) => a.checkpoint);
+  const unknown = activation.filter((a) => a.state === 'unknown').map((a) => a.checkpoint);
+  const verdict = () =>
+    active.length ? `active under ${active.join(', ')}${unknown.length ? `, not decided under ${unknown.join(', ')}` : ''}` : unknown.length ? `not proven dormant under ${unknown.join(', ')}${unknown.length < activation.length ? ', dormant under the others' : ''}` : activation.length ? 'dormant under every checkpoint given' : 'no checkpoint given';
   let trigger: string;
   if (constantFalse) trigger = 'behind a constant-false predicate: it never runs';
-  else if (kind === 'variable') trigger = `switched by variable${variables.size > 1 ? 's' : ''} ${[...variables].join(', ')}; ${active.length ? `active under ${active.join(', ')}` : 'dormant under every checkpoint given'}`;
+  else if (kind === 'variable') trigger = `switched by variable${variables.size > 1 ? 's' : ''} ${[...variables].join(', ')}; ${verdict()}`;
+  else if (kind === 'environment') trigger = `decided at run time by ${environment.join('; ')}; ${active.length ? `active now under ${active.join(', ')}` : 'nothing in the model or its checkpoint decides it'}`;
   else if (kind === 'input') trigger = 'decided by an input of the caller';
-  else trigger = 'unconditional';
-  return `${what} ${WHEN[reach]}; ${trigger}. ${c.description}`;
+  else trigger = c.gates.length ? 'behind gates that constants decide' : 'unconditional';
+  const selfNote = selfWritten.length ? ` The model changes ${selfWritten.map((s) => s.split(':')[0]).join(', ')} itself on every run that reaches the write: the checkpoint value holds only until then.` : '';
+  const loopNote = loop && /iteration/.test(loop) ? ` Loop: ${loop.split('; ').filter((r) => /iteration|loop/.test(r)).join('; ')}.` : '';
+  const why = activation.find((a) => a.state === 'active' && /time bomb|active from call|active once/.test(a.reason))?.reason.split('; ').find((r) => /time bomb|active from call|active once/.test(r));
+  return `${what} ${WHEN[reach]}; ${trigger}.${why ? ` ${why[0].toUpperCase()}${why.slice(1)}.` : ''}${selfNote}${loopNote} ${c.description}`;
 }
 
 function recommendation(cap: Capability, kind: TriggerKind, reach: Reachability, constantFalse: boolean, saver: boolean): string {
@@ -690,6 +905,7 @@ function recommendation(cap: Capability, kind: TriggerKind, reach: Reachability,
   if (saver && (reach === 'saver' || reach === 'dead')) return "TensorFlow's own checkpoint machinery: expected in a SavedModel, no action needed.";
   if (reach === 'dead') return 'Unreachable as saved; remove it or ask the author why it is there.';
   if (kind === 'variable') return 'A checkpoint decides whether this runs: never load this model with a checkpoint you do not trust, and run it only in the sandbox until the branch is explained.';
+  if (kind === 'environment') return 'The clock, a random draw or data read at run time decides whether this runs (a time bomb or a lottery): treat it as running, and run the model only in the sandbox.';
   switch (cap) {
     case 'custom-op':
       return 'Custom native code: load it only with a kernel library you have reviewed, and only in the sandbox.';

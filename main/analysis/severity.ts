@@ -6,7 +6,11 @@
 // count that a variable drives but that is modest under every checkpoint examined is low (a
 // generation loop bounded by a `max_len` variable is common in benign models); one a given
 // checkpoint makes huge is critical, and a huge constant keeps its base (high).
-import type { ActivationState, Reachability, Severity, TriggerKind } from '../../shared/findings.ts';
+// Environment-driven (clock, randomness, files read at run time): never below the ungated
+// severity, at least high for file, network and process access, critical when the gate is
+// true now (a time bomb past its date). Unknown never lowers a severity: only a proven
+// constant-false gate or proven dead code does.
+import type { ActivationState, Capability, Reachability, Severity, TriggerKind } from '../../shared/findings.ts';
 import { SEVERITY_RANK } from '../../shared/findings.ts';
 
 export interface SeverityInput {
@@ -21,7 +25,10 @@ export interface SeverityInput {
   benignTargets: boolean;
   /** The capability only threatens availability (resource exhaustion). */
   availabilityOnly?: boolean;
+  capability?: Capability;
 }
+
+const HOST_ACCESS: ReadonlySet<Capability> = new Set(['file-read', 'file-write', 'filesystem-enumeration', 'network', 'process', 'python-code']);
 
 export function minSeverity(a: Severity, b: Severity): Severity {
   return SEVERITY_RANK[a] <= SEVERITY_RANK[b] ? a : b;
@@ -41,6 +48,9 @@ export function findingSeverity(s: SeverityInput): Severity {
       if (s.activation.includes('active')) return 'critical';
       if (s.availabilityOnly && !s.activation.includes('unknown')) return 'low';
       return maxSeverity(s.base, 'high');
+    case 'environment':
+      if (s.activation.includes('active') && !s.availabilityOnly) return 'critical';
+      return s.capability && HOST_ACCESS.has(s.capability) ? maxSeverity(s.base, 'high') : s.base;
     case 'input':
       return minSeverity(s.base, 'medium');
     case 'constant':

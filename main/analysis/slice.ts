@@ -3,10 +3,17 @@
 // Shape-of ops (Shape, Size, Rank, ...) end the slice: their value follows a tensor's shape.
 import type { PredicateSlice, TriggerKind } from '../../shared/findings.ts';
 import type { CallGraph } from './callgraph.ts';
-import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, PLACEHOLDER_OPS, SHAPE_OPS, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
+import { argBinding, callOutputs, datasetElement, describeTensor, tensorKey, traceVariableNode, PLACEHOLDER_OPS, SHAPE_OPS, VARIABLE_OPS, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges } from './edges.ts';
+import { describeEnvironment, environmentOf } from './environment.ts';
+
+export interface SliceOptions {
+  /** Null when the table behind a handle is proven constant, else why it is not. */
+  tableSource?: (handle: Tensor) => string | null;
+}
 
 export interface Slice extends PredicateSlice {
+  environment: string[];
   /** True when a Shape/Size/Rank op was met (the value follows some tensor's shape). */
   shapeDerived: boolean;
   /** Sources that are shape-of ops, as descriptions. */
@@ -30,10 +37,11 @@ function constText(t: Tensor): string {
   return shown.length === 1 && !many && (a.tensor.shape?.length ?? 0) === 0 ? shown[0] : `[${shown.join(', ')}${many ? ', …' : ''}]`;
 }
 
-export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Tensor): Slice {
+export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Tensor, options: SliceOptions = {}): Slice {
   const nodes: string[] = [];
   const variables = new Set<string>();
   const inputs = new Set<string>();
+  const environment = new Set<string>();
   const shapeSources: string[] = [];
   let constant = false;
   const seen = new Set<string>();
@@ -47,13 +55,26 @@ export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Ten
     if (s.kind === 'missing') continue;
     if (s.kind === 'arg') {
       const b = argBinding(t);
+      const site = t.frame.stack[t.frame.stack.length - 1];
+      if (b && site && (site.kind === 'body' || site.kind === 'cond')) {
+        // A loop-carried value: its initial value and whatever the body makes of it.
+        const body = (cg.siteAt.get(`${site.caller.id}:${site.node}`) ?? []).find((x) => x.kind === 'body');
+        const bodyScope = body && cg.byName.get(body.callee);
+        const ret = bodyScope?.rets[s.arg];
+        if (body && bodyScope && ret) stack.push({ frame: { scope: bodyScope, stack: [...t.frame.stack.slice(0, -1), body] }, source: ret });
+      }
       if (b) {
         stack.push(b);
         continue;
       }
       nodes.push(describeTensor(t));
       const k = t.frame.scope.name ? naming.boundArgKey(t.frame.scope.name, s.arg) : null;
+      const element = datasetElement(t);
       if (k) variables.add(k);
+      else if (element) stack.push(element);
+      else if (site?.kind === 'other')
+        // An element a dataset, map or other function-calling op feeds at run time, not a caller's input.
+        environment.add(describeEnvironment('run-time data', site.caller.nodes[site.node].op, `${describeTensor(t)} fed by ${site.caller.nodes[site.node].name}`));
       else inputs.add(describeTensor(t));
       continue;
     }
@@ -108,19 +129,34 @@ export function predicateSlice(cg: CallGraph, naming: VariableNaming, start: Ten
     const calls = callOutputs(cg, t);
     for (const c of calls) stack.push(c.tensor);
     const edges = dataEdges(t.frame.scope, s.node);
+    if (/^LookupTable(Find|Size)(V2)?$/.test(node.op)) {
+      // A table proven constant is data like any other; one written at run time is environment.
+      const handle = edges[0] ? { frame: t.frame, source: edges[0] } : null;
+      const why = !handle ? 'no table' : options.tableSource ? options.tableSource(handle) : 'tables are not resolved here';
+      if (why) environment.add(`a lookup table written at run time: ${node.op} (${describeTensor(t)}): ${why}`);
+      else constant = true;
+      for (const e of edges.slice(1)) stack.push({ frame: t.frame, source: e });
+      continue;
+    }
+    const envKind = environmentOf(node.op);
+    if (envKind) {
+      environment.add(describeEnvironment(envKind, node.op, describeTensor(t)));
+      continue;
+    }
     const def = cg.lookup(node.op);
-    if (!calls.length && def?.isStateful && !/^(Switch|Merge|Enter|Exit|LoopCond|NextIteration|Ref\w+|Identity\w*)$/.test(node.op) && !/^(If|Case|While|StatefulPartitionedCall)$/.test(node.op)) {
-      // A stateful op reads the environment (files, randomness, time): its value is not the model's.
-      inputs.add(describeTensor(t));
+    if (!calls.length && def?.isStateful && !/^(Switch|Merge|Enter|Exit|LoopCond|NextIteration|Ref\w+|Identity\w*)$/.test(node.op) && !/^(If|Case|While|StatelessWhile|StatefulPartitionedCall)$/.test(node.op)) {
+      // Any other stateful op: its value is run-time state, not the model's.
+      environment.add(describeEnvironment('run-time state', node.op, describeTensor(t)));
       continue;
     }
     for (const e of edges) stack.push({ frame: t.frame, source: e });
   }
-  const source: TriggerKind = variables.size ? 'variable' : inputs.size ? 'input' : constant ? 'constant' : shapeSources.length ? 'input' : 'constant';
+  const source: TriggerKind = variables.size ? 'variable' : environment.size ? 'environment' : inputs.size ? 'input' : constant ? 'constant' : shapeSources.length ? 'input' : 'constant';
   return {
     source,
     variables: [...variables].sort(),
     inputs: [...inputs].sort(),
+    environment: [...environment].sort(),
     nodes,
     expression: expression(cg, naming, start, EXPRESSION_DEPTH),
     shapeDerived: shapeSources.length > 0,

@@ -284,6 +284,10 @@ export function findingSection(f: Finding, anchor: { idPrefix: string; parentId:
     ],
     margin: [0, 0, 0, 4],
   });
+  if (tr.environment?.length)
+    body.push({ text: [{ text: 'Decided at run time by: ', bold: true }, { text: tr.environment.map(forCourier).join('; '), font: 'Courier', fontSize: 8 }, ' (nothing in the model, its checkpoint or the caller decides it)'], margin: [0, 0, 0, 4] });
+  if (tr.selfWritten?.length)
+    body.push({ text: [{ text: 'Written by the model itself: ', bold: true }, { text: tr.selfWritten.map(forCourier).join('; '), font: 'Courier', fontSize: 8 }, ' (a checkpoint value holds only until the first write)'], margin: [0, 0, 0, 4] });
   if (tr.gates.length > 0) {
     body.push(
       dataTable(
@@ -291,7 +295,7 @@ export function findingSection(f: Finding, anchor: { idPrefix: string; parentId:
         tr.gates.map((g) => [
           mono(`${g.function ? `${g.function}/` : ''}${g.node} (${g.op})`),
           mono(`${g.branch}${g.branchFunction ? ` -> ${g.branchFunction}` : ''}`),
-          { stack: [mono(g.predicate.expression), { text: `source: ${g.predicate.source}`, style: 'small' }] },
+          { stack: [mono(g.predicate.expression), { text: `source: ${g.predicate.source}${g.predicate.environment?.length ? ` (${g.predicate.environment.join('; ')})` : ''}`, style: 'small' }] },
         ]),
         [140, 110, '*'],
       ),

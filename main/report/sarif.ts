@@ -140,7 +140,7 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): obj
     ruleId: f.rule,
     ruleIndex: ruleIds.indexOf(f.rule),
     level: sarifLevel(f.severity),
-    message: { text: `${f.message} [${f.id}, ${f.severity}]` },
+    message: { text: `${f.message} [${f.id}, ${f.severity}${f.trigger.kind === 'environment' ? ', decided at run time' : ''}]` },
     locations: [
       {
         // An integrity finding points at the checkpoint file that failed, not at the model.

@@ -37,10 +37,12 @@ function findingLines(f: Finding, paint: Paint): string[] {
   }
   const t = f.trigger;
   out.push(`      trigger: ${t.kind}${t.variables.length > 0 ? ` (${t.variables.map(p).join(', ')})` : ''}`);
+  for (const e of t.environment ?? []) out.push(`        run-time source: ${p(e)}`);
+  for (const w of t.selfWritten ?? []) out.push(`        written by the model itself: ${p(w)}`);
   for (const g of t.gates) {
     const where = g.function ? `${g.function}/${g.node}` : g.node;
     out.push(`        gate ${p(where)} (${p(g.op)}) must take ${p(g.branch)}${g.branchFunction ? ` → ${p(g.branchFunction)}` : ''}`);
-    out.push(`          predicate [${g.predicate.source}] ${p(g.predicate.expression)}`);
+    out.push(`          predicate [${g.predicate.source}] ${p(g.predicate.expression)}${g.predicate.environment?.length ? `  (reads ${g.predicate.environment.map(p).join('; ')})` : ''}`);
   }
   for (const a of t.activation) {
     const state = a.state === 'active' ? paint('1;31', 'ACTIVE ') : a.state === 'dormant' ? paint('32', 'dormant') : paint('33', 'unknown');

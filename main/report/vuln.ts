@@ -90,7 +90,9 @@ function typeOfIssue(f: Finding): string[] {
   const trigger =
     f.trigger.kind === 'variable'
       ? 'It is gated by control flow whose predicate reads model variables, so the checkpoint (the weights) decides whether it runs: a checkpoint swap can switch it on without changing the graph.'
-      : f.trigger.kind === 'input'
+      : f.trigger.kind === 'environment'
+        ? `It is gated by control flow whose predicate reads the run-time environment (${(f.trigger.environment ?? []).join('; ')}): the clock, a random draw or data read at run time decides whether it runs, nothing a reviewer of the model can check.`
+        : f.trigger.kind === 'input'
         ? 'It is gated by control flow whose predicate reads signature inputs, so a request can switch it on.'
         : f.trigger.kind === 'constant'
           ? 'It is gated by control flow with a constant predicate.'
@@ -138,6 +140,8 @@ function configuration(doc: AuditDocument, f: Finding): string[] {
     lines.push(
       `- No examined checkpoint activates it (${f.trigger.activation.map((a) => `${codeSpan(a.checkpoint)}: ${a.state}`).join('; ') || 'none examined'}). A checkpoint whose values make ${f.trigger.gates.map((g) => codeSpan(g.predicate.expression)).join(' and ')} select the branch above does.`,
     );
+  } else if (f.trigger.kind === 'environment') {
+    lines.push(`- No special checkpoint: the run-time source (${(f.trigger.environment ?? []).map(codeSpan).join('; ')}) decides; ${f.trigger.activation.find((a) => a.state === 'active') ? 'it holds now' : 'a different time, draw or file makes it hold'}.`);
   } else if (f.trigger.kind === 'input') {
     lines.push(`- An input that makes ${f.trigger.gates.map((g) => codeSpan(g.predicate.expression)).join(' and ')} select the branch above.`);
   } else {
@@ -265,7 +269,9 @@ function impact(f: Finding): string[] {
   const who =
     f.trigger.kind === 'variable'
       ? 'Whoever can supply or replace the checkpoint (a weights update, a fine-tuned release, a model hub upload) controls whether this runs; the graph itself looks unchanged and the branch stays dormant under the original weights, which defeats review of the published model.'
-      : f.trigger.kind === 'input'
+      : f.trigger.kind === 'environment'
+        ? 'Anyone who runs the model is exposed once the clock, the random draw or the data read at run time takes the gate: a time bomb or a lottery that no review of the weights can rule out.'
+        : f.trigger.kind === 'input'
         ? 'Whoever can send requests to a server that loads the model can trigger it.'
         : 'Anyone who loads and runs the model triggers it.';
   const target = f.arguments.find((a) => a.value !== null);

@@ -203,7 +203,7 @@ function FigurePanel({ finding, checkpoint, modelPath }: { finding: Finding; che
       </div>
       <footer className="figure-foot">
         <div className="legend" aria-label="Legend">
-          {(['variable', 'predicate', 'control', 'branch', 'call', 'unsafe'] as const).map((k) => (
+          {(['variable', 'environment', 'predicate', 'control', 'branch', 'call', 'unsafe'] as const).map((k) => (
             <span key={k} className={`legend-item fig-${k}`}>
               <i aria-hidden="true" /> {FIGURE_STYLE.kinds[k].caption.toLowerCase()}
             </span>

@@ -215,6 +215,16 @@ function FindingDetail({ finding, view, checkpoint }: { finding: Finding; view: 
               ))}
             </ul>
           )}
+          {finding.trigger.environment?.length ? (
+            <p className="environment" data-testid="trigger-environment">
+              <strong>Decided at run time by</strong> {finding.trigger.environment.join('; ')}: nothing in the model, its checkpoint or the caller decides it.
+            </p>
+          ) : null}
+          {finding.trigger.selfWritten?.length ? (
+            <p className="self-written" data-testid="trigger-self-written">
+              <strong>The model writes</strong> {finding.trigger.selfWritten.join('; ')} itself: a checkpoint value holds only until the first write.
+            </p>
+          ) : null}
           {checkpoint && (
             <p className="activation">
               Under <strong>{displayPath(checkpoint.label, view.report.model.path)}</strong>: <StateBadge state={findingState(finding, checkpoint)} />{' '}

@@ -104,3 +104,12 @@ test('Sandbox column: the latest run under the selected checkpoint decides; othe
   assert.equal(sandboxVerdict(f, [run('ws2/ckpt_active/ckpt', 'confirmed', 'r4')], active).verdict, 'confirmed');
   assert.equal(sandboxVerdict(writeFileFinding({ id: 'F9' }), runs, active).verdict, 'not-run');
 });
+
+test('an environment-triggered finding (time bomb, random gate) is live under every checkpoint and makes the model unsafe', () => {
+  const bomb = writeFileFinding({ severity: 'high', trigger: { kind: 'environment', variables: [], environment: ['a random number generator: RandomUniform (f/RandomUniform (RandomUniform))'], gates: [], activation: [{ checkpoint: OWN, state: 'unknown', values: {}, reason: 'f/cond: random_uniform/RandomUniform reads a random number generator' }] } });
+  assert.equal(findingState(bomb, own), 'unknown');
+  assert.equal(findingState(bomb, null), 'unknown');
+  const verdict = overallVerdict(p1View([bomb]), own);
+  assert.equal(verdict.level, 'unsafe');
+  assert.equal(verdict.worst, 'high');
+});

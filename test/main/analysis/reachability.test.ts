@@ -102,7 +102,7 @@ test('variables reach a function through captured resource inputs of the top-lev
   assert.equal(report.analysis.functionsAnalysed, 1);
 });
 
-test('the serving path is preferred: a payload also exposed as a saved object method keeps its variable gate', async () => {
+test('the serving path is preferred for the evidence, but a payload also exposed as a saved object method is not dormant', async () => {
   const payload = fn('payload', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [constNode('p', 'DT_STRING', [], ['/tmp/p']), constNode('c', 'DT_STRING', [], ['z']), node('WriteFile', 'WriteFile', ['p:output:0', 'c:output:0']), node('Identity', 'Identity', ['x', '^WriteFile'])], { y: 'Identity:output:0' });
   const thenB = fn('t', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [call('c', 'payload', ['x'])], { y: 'c:output:0' });
   const elseB = fn('e', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [node('Identity', 'Identity', ['x'])], { y: 'Identity:output:0' });
@@ -124,7 +124,9 @@ test('the serving path is preferred: a payload also exposed as a saved object me
   });
   const f = report.findings.find((x) => x.op === 'WriteFile')!;
   assert.deepEqual(f.trigger.variables, ['on/.ATTRIBUTES/VARIABLE_VALUE']);
-  assert.deepEqual(f.trigger.activation.map((a) => a.state), ['dormant', 'active']);
+  // `loaded.payload(x)` runs the write with no gate at all: the variable gate closes only the serving path.
+  assert.deepEqual(f.trigger.activation.map((a) => a.state), ['active', 'active']);
+  assert.match(f.trigger.activation[0].reason, /also reached through payload called directly: no gate/);
   assert.deepEqual([...f.entryPoints].sort(), ['object: payload', 'signature: serving_default']);
 });
 

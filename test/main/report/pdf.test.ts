@@ -19,6 +19,7 @@ import {
   PB_SHA,
   syntheticDocument,
   syntheticReport,
+  timeBombFinding,
   writeFileFinding,
 } from './synthetic-report.ts';
 
@@ -252,4 +253,14 @@ test('checkpoint coverage and an integrity finding are in the PDF text', { skip:
   assert.match(text, /object graph, root model: 1 of 2 variables matched/);
   assert.match(text, /keep the model's own value/);
   assert.match(text, /block crc32c mismatch/);
+});
+
+test('a time bomb (environment trigger) is drawn and described as decided at run time', { skip: skipPoppler }, async () => {
+  const path = savePdf('time-bomb.pdf', await renderAuditPdf(syntheticDocument(syntheticReport([timeBombFinding('F1')]))));
+  const flat = pdfText(path).replace(/\s+/g, ' ');
+  assert.ok(flat.includes('Unsafe: the run-time environment (clock, randomness or data read at run time) triggers file writes, and it does now.'), flat.slice(0, 2000));
+  assert.ok(flat.includes('Decided at run time by: the clock: Timestamp'));
+  assert.ok(flat.includes('source: environment'));
+  assert.ok(flat.includes('RUN-TIME SOURCE'), 'figure node for the clock');
+  assert.ok(flat.includes('true since 2023-11-14 22:13:20 UTC'));
 });

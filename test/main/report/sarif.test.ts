@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderSarif, sarifLevel, mainModelFile } from '../../../main/report/sarif.ts';
-import { syntheticReport, writeFileFinding, bulkFindings, MODEL_PATH, PB_SHA } from './synthetic-report.ts';
+import { syntheticReport, timeBombFinding, writeFileFinding, bulkFindings, MODEL_PATH, PB_SHA } from './synthetic-report.ts';
 
 type Json = any; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -132,4 +132,13 @@ test('the structural check itself rejects broken logs', () => {
   delete log.runs[0].results[0].locations[0].physicalLocation.artifactLocation.uri;
   log.runs[0].results[0].level = 'critical';
   assert.equal(sarifProblems(log).length, 2);
+});
+
+test('an environment-triggered finding keeps its kind and sources in SARIF and says it is decided at run time', () => {
+  const log: Json = JSON.parse(JSON.stringify(renderSarif(syntheticReport([timeBombFinding('F1')]))));
+  assert.deepEqual(sarifProblems(log), []);
+  const res = log.runs[0].results[0];
+  assert.equal(res.properties.trigger.kind, 'environment');
+  assert.deepEqual(res.properties.trigger.environment, ['the clock: Timestamp (__inference_predict_31/Timestamp (Timestamp))']);
+  assert.match(res.message.text, /decided at run time\]$/);
 });

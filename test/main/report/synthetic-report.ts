@@ -4,6 +4,7 @@ import type { Finding, ScanReport, Severity } from '../../../shared/findings.ts'
 import type { ModelSummary } from '../../../shared/summary.ts';
 import type { SandboxRunReport } from '../../../shared/sandbox.ts';
 import type { AuditDocument } from '../../../shared/report.ts';
+import { buildFigure } from '../../../main/analysis/figure.ts';
 
 export const MODEL_PATH = '/models/P1_trojan_if_writefile';
 export const PB_SHA = 'a3f1c9e2b47d5086f1e2d3c4b5a69788a3f1c9e2b47d5086f1e2d3c4b5a69788';
@@ -95,6 +96,26 @@ export function writeFileFinding(id = 'F1', overrides: Partial<Finding> = {}): F
     recommendation:
       'Do not load this model with checkpoints you did not produce; remove the WriteFile branch or pin mode to 0 and verify in the sandbox.',
     ...overrides,
+  };
+}
+
+/** A time bomb: tf.timestamp() > 1.7e9 guarding the same write (trigger kind environment, issue 16). */
+export function timeBombFinding(id = 'F2'): Finding {
+  const base = writeFileFinding(id);
+  const environment = ['the clock: Timestamp (__inference_predict_31/Timestamp (Timestamp))'];
+  const gates: Finding['trigger']['gates'] = [{ ...base.trigger.gates[0], predicate: { source: 'environment', variables: [], inputs: [], environment, nodes: ['__inference_predict_31/Timestamp (Timestamp)'], expression: 'Greater(Timestamp(), 1.7e+09)' } }];
+  return {
+    ...base,
+    figure: buildFigure({ gates, calls: [], unsafe: '__inference_canary_42/WriteFile (WriteFile)' }),
+    rule: 'file-write/WriteFile',
+    message: 'WriteFile (file-write) runs when a signature is called; decided at run time by the clock. Time bomb: true since 2023-11-14 22:13:20 UTC.',
+    trigger: {
+      kind: 'environment',
+      variables: [],
+      environment,
+      gates,
+      activation: [{ checkpoint: `${MODEL_PATH}/variables/variables`, state: 'active', values: {}, reason: 'time bomb: the clock gate is true now, true since 2023-11-14 22:13:20 UTC' }],
+    },
   };
 }
 

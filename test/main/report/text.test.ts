@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { renderTextReport } from '../../../main/report/text.ts';
-import { syntheticReport, writeFileFinding, MODEL_PATH } from './synthetic-report.ts';
+import { syntheticReport, timeBombFinding, writeFileFinding, MODEL_PATH } from './synthetic-report.ts';
 
 test('groups findings by severity, most severe first, each with its chain', () => {
   const report = syntheticReport([
@@ -53,4 +53,14 @@ test('clean report says so and lists errors', () => {
   assert.ok(text.includes('ERRORS (1)'));
   assert.ok(text.includes('saved_model.pb: truncated'));
   assert.ok(renderTextReport(syntheticReport([])).includes('No unsafe capability found'));
+});
+
+test('an environment trigger names its run-time source and a self-written variable its writes', () => {
+  const bomb = timeBombFinding();
+  bomb.trigger.selfWritten = ['calls/.ATTRIBUTES/VARIABLE_VALUE: AssignAddVariableOp f/AssignAdd (+1 per run)'];
+  const text = renderTextReport(syntheticReport([bomb]));
+  assert.match(text, /trigger: environment/);
+  assert.match(text, /run-time source: the clock: Timestamp/);
+  assert.match(text, /written by the model itself: calls\/\.ATTRIBUTES\/VARIABLE_VALUE: AssignAddVariableOp/);
+  assert.match(text, /predicate \[environment\] Greater\(Timestamp\(\), 1\.7e\+09\)  \(reads the clock: Timestamp/);
 });
