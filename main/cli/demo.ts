@@ -8,7 +8,6 @@ import type { Command } from 'commander';
 import { writeDemoTrojan } from '../demo/trojan.ts';
 import { runAnalysisWorker } from '../service/worker-client.ts';
 import { renderTextReport } from '../report/text.ts';
-import { renderAuditPdf } from '../report/pdf.ts';
 
 export async function runDemo(dirOption: string | undefined): Promise<void> {
   const dir = dirOption ? resolve(dirOption) : mkdtempSync(join(tmpdir(), 'tfaudit-demo-'));
@@ -19,6 +18,7 @@ export async function runDemo(dirOption: string | undefined): Promise<void> {
   const { report, summary } = await runAnalysisWorker({ model, checkpoints: [maliciousCheckpoint] });
   process.stdout.write(`${renderTextReport(report, { color: process.stdout.isTTY === true })}\n`);
   const pdfPath = join(dir, 'audit.pdf');
+  const { renderAuditPdf } = await import('../report/pdf.ts');
   writeFileSync(pdfPath, await renderAuditPdf({ report, summary, auditor: null, generatedAt: reportDate(), sandboxRuns: [] }));
   process.stdout.write(`\nPDF audit report: ${pdfPath}\n`);
 }

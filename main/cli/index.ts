@@ -11,7 +11,6 @@ import { ApiFailure } from '../service/errors.ts';
 import { renderInspectText } from './inspect-text.ts';
 import { renderTextReport } from '../report/text.ts';
 import { renderSarif } from '../report/sarif.ts';
-import { renderAuditPdf } from '../report/pdf.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerReportVuln } from './report-vuln.ts';
 import { registerServe } from './serve.ts';
@@ -30,13 +29,16 @@ export class CliExit extends Error {
   }
 }
 
-function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: number }): WorkerOptions {
-  return {
+function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: number; stats?: string }): WorkerOptions {
+  const options: WorkerOptions = {
     ...DEFAULT_WORKER_OPTIONS,
     isolation: opts.isolation === false ? 'off' : 'auto',
     memoryMb: opts.memory ?? DEFAULT_WORKER_OPTIONS.memoryMb,
     timeoutMs: opts.timeout ? opts.timeout * 1000 : DEFAULT_WORKER_OPTIONS.timeoutMs,
   };
+  const statsFile = opts.stats;
+  if (statsFile) options.onUsage = (usage) => writeFileSync(statsFile, `${JSON.stringify({ worker: usage }, null, 2)}\n`);
+  return options;
 }
 
 function emit(text: string, output: string | undefined): void {
@@ -48,7 +50,8 @@ function addWorkerOptions(command: Command): Command {
   return command
     .option('--no-isolation', 'run the analyzer worker without the OS sandbox (bubblewrap/nsjail)')
     .option('--memory <MB>', 'memory cap of the analyzer worker', positiveInt)
-    .option('--timeout <S>', 'time limit of the analyzer worker, seconds', positiveInt);
+    .option('--timeout <S>', 'time limit of the analyzer worker, seconds', positiveInt)
+    .option('--stats <file>', 'write what the analysis cost the worker (peak RSS, CPU, time by phase) to this file as JSON');
 }
 
 export function buildProgram(): Command {
@@ -108,6 +111,8 @@ export function buildProgram(): Command {
     else if (opts.format === 'sarif') emit(JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2), opts.output);
     else emit(renderTextReport(report, { color: !opts.output && process.stdout.isTTY === true }), opts.output);
     if (opts.pdf) {
+      // Loaded on use: the PDF stack (pdfmake, fontkit) is most of the CLI's code.
+      const { renderAuditPdf } = await import('../report/pdf.ts');
       const pdf = await renderAuditPdf({ report, summary: result.summary, auditor: opts.auditor ?? null, generatedAt: reportDate(), sandboxRuns: [] });
       writeFileSync(opts.pdf, pdf);
     }
