@@ -7,7 +7,7 @@
 // Usage: node scripts/build.mjs [--renderer-only | --cli-only] [--out <dir>] [--if-esbuild]
 import { createHash } from 'node:crypto';
 import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync, renameSync } from 'node:fs';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -56,11 +56,23 @@ export async function buildRenderer(outDir = join(ROOT, 'dist', 'renderer'), { m
   return outDir;
 }
 
+/** main/proto parsed as main/formats/protobuf.ts parseProtoFiles() does, as protobufjs JSON. */
+export async function protoSchemaJson() {
+  const { default: protobuf } = await import('protobufjs');
+  const dir = join(ROOT, 'main', 'proto');
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (isAbsolute(target) || target.startsWith('google/protobuf/') ? target : join(dir, target));
+  root.loadSync(readdirSync(dir).filter((f) => f.endsWith('.proto')).sort().map((f) => join(dir, f)), { keepCase: true });
+  return root.toJSON();
+}
+
 /**
  * Files the bundled code reads at run time relative to its own URL: the .proto schemas
- * (`../proto/` from the bundle) and the op registry (`./op-registry.json`).
+ * (`../proto/` from the bundle), the same schema as JSON (`./proto-schema.json`, loaded
+ * instead of parsing the .proto text) and the op registry (`./op-registry.json`).
  */
-function copyRuntimeAssets(outDir) {
+async function copyRuntimeAssets(outDir) {
+  writeFileSync(join(outDir, 'proto-schema.json'), JSON.stringify(await protoSchemaJson()));
   const protoOut = join(outDir, '..', 'proto');
   mkdirSync(protoOut, { recursive: true });
   for (const name of readdirSync(join(ROOT, 'main', 'proto'))) if (name.endsWith('.proto')) copyFileSync(join(ROOT, 'main', 'proto', name), join(protoOut, name));
@@ -89,7 +101,7 @@ export async function buildElectron(outDir = join(ROOT, 'dist', 'electron'), { m
   if (only.includes('preload')) await build({ ...common, entryPoints: [join(ROOT, 'main', 'electron', 'preload.ts')], outfile: join(outDir, 'preload.cjs'), external: ['electron'], platform: 'browser', define: {}, banner: {} });
   const worker = join(ROOT, 'main', 'worker', 'analyzer.ts');
   if (only.includes('analyzer') && existsSync(worker)) await build({ ...common, entryPoints: [worker], outfile: join(outDir, 'analyzer.cjs'), external: ['electron'] });
-  if (only.includes('main') || only.includes('analyzer')) copyRuntimeAssets(outDir);
+  if (only.includes('main') || only.includes('analyzer')) await copyRuntimeAssets(outDir);
   return outDir;
 }
 
@@ -103,7 +115,7 @@ export async function buildCli(outDir = join(ROOT, 'dist', 'cli'), { minify = tr
   const staging = `${outDir}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: ['node20'], minify, keepNames: true, sourcemap: false, legalComments: 'none', logLevel: 'warning', metafile: true, external: ['electron'] };
+  const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: ['node20'], minify, sourcemap: false, legalComments: 'none', logLevel: 'warning', metafile: true, external: ['electron'] };
   // ESM with code splitting: what `import()` loads on use (the PDF stack) stays out of the file
   // every command parses. Bundled CommonJS dependencies call require(), given by the banner.
   const cli = await build({
@@ -126,7 +138,7 @@ export async function buildCli(outDir = join(ROOT, 'dist', 'cli'), { minify = tr
     define: { 'import.meta.url': '__bundleUrl' },
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
-  copyRuntimeAssets(staging);
+  await copyRuntimeAssets(staging);
   const inputs = new Set();
   for (const result of [cli, worker]) for (const input of Object.keys(result.metafile.inputs)) if (!input.includes('node_modules/')) inputs.add(input.split('\\').join('/'));
   // Read at run time beside the bundles (copyRuntimeAssets): a newer copy in the sources makes the build stale too.

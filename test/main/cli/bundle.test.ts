@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildCli } from '../../../scripts/build.mjs';
 import { REPO_ROOT, crafted, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
 import { isolationAvailable } from '../../../main/sandbox/analyzer-isolation.ts';
+import { parseProtoFiles } from '../../../main/formats/protobuf.ts';
 
 let built: Promise<string> | null = null;
 
@@ -84,4 +85,10 @@ test('a stale build, or TFAUDIT_FROM_SOURCE=1, runs the sources instead of the b
     writeFileSync(infoFile, info);
   }
   assert.equal(run(root, ['--help']).code, 0, 'current again once the source list is');
+});
+
+test('the schema the bundles load as JSON is the one the sources parse from main/proto', async () => {
+  const root = await compiledRoot();
+  const shipped = JSON.parse(readFileSync(join(root, 'dist', 'cli', 'proto-schema.json'), 'utf8'));
+  assert.deepEqual(shipped, JSON.parse(JSON.stringify(parseProtoFiles().toJSON())));
 });
