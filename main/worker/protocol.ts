@@ -22,4 +22,6 @@ export interface WorkerUsage {
   wallMs: number;
   /** Where the worker's time went, ms: start-up (process start → request), parse, analyse, summary, encode. */
   phases: Record<string, number>;
+  /** CPU time (user + system) of the same phases, ms. */
+  cpuPhases: Record<string, number>;
 }

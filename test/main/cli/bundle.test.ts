@@ -61,6 +61,9 @@ test('the compiled CLI scans crafted/P1 through its compiled worker, which repor
   assert.ok(worker.peakRssMb > 20 && worker.peakRssMb < 4096, `peak RSS ${worker.peakRssMb} MB`);
   assert.ok(worker.cpuMs > 0 && worker.wallMs >= worker.phases.parse);
   assert.deepEqual(Object.keys(worker.phases), ['startup', 'parse', 'analyse', 'summary', 'encode']);
+  assert.deepEqual(Object.keys(worker.cpuPhases), Object.keys(worker.phases));
+  const { cli } = JSON.parse(readFileSync(stats, 'utf8'));
+  assert.ok(cli.cpuMs > 0 && cli.peakRssMb > 20, JSON.stringify(cli));
 });
 
 test('a stale build, or TFAUDIT_FROM_SOURCE=1, runs the sources instead of the bundles', { timeout: 120_000 }, async () => {
