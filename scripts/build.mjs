@@ -2,14 +2,21 @@
 //   dist/renderer/  index.html + main.js + main.css + icon.svg (no inline script: strict CSP)
 //   dist/electron/main.cjs, preload.cjs (one CommonJS bundle, as sandboxed preloads require),
 //   dist/electron/analyzer.cjs (the analysis worker for utilityProcess)
-// Usage: node scripts/build.mjs [--renderer-only] [--out <dir>]
-import { build } from 'esbuild';
+//   dist/cli/tfaudit.mjs + analyzer.cjs (the compiled CLI and its worker; bin/tfaudit.mjs loads
+//   them when they are at least as new as the sources, else runs the sources through tsx)
+// Usage: node scripts/build.mjs [--renderer-only | --cli-only] [--out <dir>] [--if-esbuild]
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync, renameSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** esbuild, loaded on first use: `npm ci --omit=dev` has no esbuild and prepare must not fail there. */
+async function build(options) {
+  const esbuild = await import('esbuild');
+  return esbuild.build(options);
+}
 
 /** The renderer bundle into `outDir` (default dist/renderer). */
 export async function buildRenderer(outDir = join(ROOT, 'dist', 'renderer'), { minify = true } = {}) {
@@ -49,11 +56,23 @@ export async function buildRenderer(outDir = join(ROOT, 'dist', 'renderer'), { m
   return outDir;
 }
 
+/** main/proto parsed as main/formats/protobuf.ts parseProtoFiles() does, as protobufjs JSON. */
+export async function protoSchemaJson() {
+  const { default: protobuf } = await import('protobufjs');
+  const dir = join(ROOT, 'main', 'proto');
+  const root = new protobuf.Root();
+  root.resolvePath = (_origin, target) => (isAbsolute(target) || target.startsWith('google/protobuf/') ? target : join(dir, target));
+  root.loadSync(readdirSync(dir).filter((f) => f.endsWith('.proto')).sort().map((f) => join(dir, f)), { keepCase: true });
+  return root.toJSON();
+}
+
 /**
  * Files the bundled code reads at run time relative to its own URL: the .proto schemas
- * (`../proto/` from the bundle) and the op registry (`./op-registry.json`).
+ * (`../proto/` from the bundle), the same schema as JSON (`./proto-schema.json`, loaded
+ * instead of parsing the .proto text) and the op registry (`./op-registry.json`).
  */
-function copyRuntimeAssets(outDir) {
+async function copyRuntimeAssets(outDir) {
+  writeFileSync(join(outDir, 'proto-schema.json'), JSON.stringify(await protoSchemaJson()));
   const protoOut = join(outDir, '..', 'proto');
   mkdirSync(protoOut, { recursive: true });
   for (const name of readdirSync(join(ROOT, 'main', 'proto'))) if (name.endsWith('.proto')) copyFileSync(join(ROOT, 'main', 'proto', name), join(protoOut, name));
@@ -82,7 +101,54 @@ export async function buildElectron(outDir = join(ROOT, 'dist', 'electron'), { m
   if (only.includes('preload')) await build({ ...common, entryPoints: [join(ROOT, 'main', 'electron', 'preload.ts')], outfile: join(outDir, 'preload.cjs'), external: ['electron'], platform: 'browser', define: {}, banner: {} });
   const worker = join(ROOT, 'main', 'worker', 'analyzer.ts');
   if (only.includes('analyzer') && existsSync(worker)) await build({ ...common, entryPoints: [worker], outfile: join(outDir, 'analyzer.cjs'), external: ['electron'] });
-  if (only.includes('main') || only.includes('analyzer')) copyRuntimeAssets(outDir);
+  if (only.includes('main') || only.includes('analyzer')) await copyRuntimeAssets(outDir);
+  return outDir;
+}
+
+/**
+ * The compiled CLI into `outDir` (default dist/cli): tfaudit.mjs (exports `main`, with chunks), analyzer.cjs
+ * (the worker it spawns) and build-info.json, the source files the bundles were built from, by
+ * which bin/tfaudit.mjs tells a stale build from a current one. Written to a temporary folder
+ * and renamed, so a CLI starting meanwhile never sees half a build.
+ */
+export async function buildCli(outDir = join(ROOT, 'dist', 'cli'), { minify = true } = {}) {
+  const staging = `${outDir}.tmp-${process.pid}`;
+  rmSync(staging, { recursive: true, force: true });
+  mkdirSync(staging, { recursive: true });
+  const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: ['node20'], minify, sourcemap: false, legalComments: 'none', logLevel: 'warning', metafile: true, external: ['electron'] };
+  // ESM with code splitting: what `import()` loads on use (the PDF stack) stays out of the file
+  // every command parses. Bundled CommonJS dependencies call require(), given by the banner.
+  const cli = await build({
+    ...common,
+    entryPoints: { tfaudit: join(ROOT, 'main', 'cli', 'index.ts') },
+    outdir: staging,
+    format: 'esm',
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunk-[hash]',
+    define: { __TFAUDIT_WORKER_BUNDLE__: '"analyzer.cjs"' },
+    banner: { js: "import { createRequire as __tfauditCreateRequire } from 'node:module'; const require = __tfauditCreateRequire(import.meta.url);" },
+  });
+  // The worker is one CommonJS file: Node loads it as the main script, no ESM resolution.
+  const worker = await build({
+    ...common,
+    entryPoints: [join(ROOT, 'main', 'worker', 'analyzer.ts')],
+    outfile: join(staging, 'analyzer.cjs'),
+    format: 'cjs',
+    define: { 'import.meta.url': '__bundleUrl' },
+    banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  });
+  await copyRuntimeAssets(staging);
+  const inputs = new Set();
+  for (const result of [cli, worker]) for (const input of Object.keys(result.metafile.inputs)) if (!input.includes('node_modules/')) inputs.add(input.split('\\').join('/'));
+  // Read at run time beside the bundles (copyRuntimeAssets): a newer copy in the sources makes the build stale too.
+  for (const name of readdirSync(join(ROOT, 'main', 'proto'))) if (name.endsWith('.proto')) inputs.add(`main/proto/${name}`);
+  inputs.add('main/analysis/op-registry.json');
+  const info = { builtAt: new Date().toISOString(), root: relative(outDir, ROOT).split('\\').join('/') || '.', sources: [...inputs].sort() };
+  writeFileSync(join(staging, 'build-info.json'), `${JSON.stringify(info, null, 1)}\n`);
+  // The .proto files went to `<outDir>/../proto`, shared with dist/electron, as the bundles expect.
+  rmSync(outDir, { recursive: true, force: true });
+  renameSync(staging, outDir);
   return outDir;
 }
 
@@ -92,7 +158,22 @@ if (invokedDirectly) {
   const outIndex = args.indexOf('--out');
   const out = outIndex >= 0 ? resolve(args[outIndex + 1]) : join(ROOT, 'dist');
   const started = Date.now();
-  await buildRenderer(join(out, 'renderer'));
-  if (!args.includes('--renderer-only')) await buildElectron(join(out, 'electron'));
+  try {
+    if (args.includes('--cli-only')) await buildCli(join(out, 'cli'));
+    else {
+      await buildRenderer(join(out, 'renderer'));
+      if (!args.includes('--renderer-only')) {
+        await buildElectron(join(out, 'electron'));
+        await buildCli(join(out, 'cli'));
+      }
+    }
+  } catch (error) {
+    // `npm ci --omit=dev` (no esbuild) runs `prepare` too: the CLI then runs from the sources.
+    if (args.includes('--if-esbuild') && error?.code === 'ERR_MODULE_NOT_FOUND' && String(error.message).includes("'esbuild'")) {
+      console.log('esbuild is not installed: skipping the build (the CLI runs the TypeScript sources through tsx)');
+      process.exit(0);
+    }
+    throw error;
+  }
   console.log(`built ${out} in ${Date.now() - started} ms`);
 }

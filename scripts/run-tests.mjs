@@ -16,5 +16,6 @@ function collect(dir) {
 
 const files = process.argv.length > 2 ? process.argv.slice(2) : collect('test').map((f) => relative('.', f));
 const args = ['--import', 'tsx', '--test', '--test-concurrency=2', '--test-timeout=600000', ...files];
-const result = spawnSync(process.execPath, args, { stdio: 'inherit' });
+// Tests exercise the sources: bin/tfaudit.mjs must not pick up a compiled dist/cli.
+const result = spawnSync(process.execPath, args, { stdio: 'inherit', env: { ...process.env, TFAUDIT_FROM_SOURCE: '1' } });
 process.exit(result.status ?? 1);

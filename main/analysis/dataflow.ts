@@ -300,12 +300,14 @@ function traceForward(scope: Scope, node: number): number {
 function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
   const top = cg.top;
   if (!top.nodes.some((n) => n.op === 'RestoreV2' || n.op === 'Restore' || n.op === 'RestoreSlice')) return;
+  const isRestore = (op: string) => op === 'RestoreV2' || op === 'Restore' || op === 'RestoreSlice';
+  // Consumers are asked for only of restore ops and the identities after them: only those are kept.
   const consumers = new Map<number, { node: number; slot: number }[]>();
   top.edges.forEach((edges, i) => {
     let slot = 0;
     for (const e of edges) {
       if (e.control) continue;
-      if (e.source.kind === 'node') {
+      if (e.source.kind === 'node' && (FORWARD_OPS.has(top.nodes[e.source.node].op) || isRestore(top.nodes[e.source.node].op))) {
         const list = consumers.get(e.source.node) ?? [];
         list.push({ node: i, slot });
         consumers.set(e.source.node, list);

@@ -40,19 +40,21 @@ export interface ParsedInput {
 }
 
 export function parseInputName(text: string): ParsedInput {
-  const control = text.startsWith('^');
+  const control = text.charCodeAt(0) === 0x5e; // '^'
   const body = control ? text.slice(1) : text;
-  const parts = body.split(':');
-  if (parts.length >= 3) {
-    const index = Number(parts[parts.length - 1]);
-    return { control, node: parts.slice(0, parts.length - 2).join(':'), port: parts[parts.length - 2], index: Number.isInteger(index) ? index : 0 };
+  // Same reading as body.split(':'), without building the parts.
+  const last = body.lastIndexOf(':');
+  if (last < 0) return { control, node: body, port: null, index: 0 };
+  const before = last > 0 ? body.lastIndexOf(':', last - 1) : -1;
+  if (before >= 0) {
+    const index = Number(body.slice(last + 1));
+    return { control, node: body.slice(0, before), port: body.slice(before + 1, last), index: Number.isInteger(index) ? index : 0 };
   }
-  if (parts.length === 2) {
-    const index = Number(parts[1]);
-    if (Number.isInteger(index) && index >= 0) return { control, node: parts[0], port: null, index };
-    return { control, node: parts[0], port: parts[1], index: 0 };
-  }
-  return { control, node: body, port: null, index: 0 };
+  const head = body.slice(0, last);
+  const tail = body.slice(last + 1);
+  const index = Number(tail);
+  if (Number.isInteger(index) && index >= 0) return { control, node: head, port: null, index };
+  return { control, node: head, port: tail, index: 0 };
 }
 
 /** How many tensors one output/input arg expands to on a given node; null when unknown. */
@@ -103,7 +105,12 @@ export function dataInputCount(node: NodeIR): number {
   return n;
 }
 
-function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' | 'fn'>, lookup: OpDefLookup): Edge {
+function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' | 'fn'>, lookup: OpDefLookup, outputZero?: (Edge | undefined)[]): Edge {
+  // The common graph-level input, a plain node name: its first output, one shared Edge per producer.
+  if (outputZero !== undefined && scope.fn === null && text.indexOf(':') < 0 && text.charCodeAt(0) !== 0x5e) {
+    const node = scope.index.get(text);
+    if (node !== undefined) return (outputZero[node] ??= { source: { kind: 'node', node, output: 0 }, control: false });
+  }
   const p = parseInputName(text);
   // Inside a function body a bare name (no `:`) is a function arg; node outputs are `node:out:i`.
   if (scope.fn !== null && !text.includes(':') && !(p.control && scope.index.has(p.node))) {
@@ -121,13 +128,27 @@ function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' 
   return { source: { kind: 'node', node, output: flat ?? p.index }, control: p.control };
 }
 
+/** Edges of every node without inputs: one frozen array. Edges are read-only once built. */
+const NO_EDGES: Edge[] = Object.freeze([]) as unknown as Edge[];
+
 export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], lookup: OpDefLookup): Scope {
   const index = new Map<string, number>();
-  nodes.forEach((n, i) => index.set(n.name, i));
+  for (let i = 0; i < nodes.length; i++) index.set(nodes[i].name, i);
   const args = new Map<string, number>();
   if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
   const partial = { nodes, index, args, fn };
-  const edges = nodes.map((n) => n.inputs.map((t) => resolveOne(t, partial, lookup)));
+  const outputZero: (Edge | undefined)[] = new Array(nodes.length);
+  const edges: Edge[][] = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) {
+    const inputs = nodes[i].inputs;
+    if (inputs.length === 0) {
+      edges[i] = NO_EDGES;
+      continue;
+    }
+    const resolved: Edge[] = new Array(inputs.length);
+    for (let k = 0; k < inputs.length; k++) resolved[k] = resolveOne(inputs[k], partial, lookup, outputZero);
+    edges[i] = resolved;
+  }
   const rets: Source[] = [];
   if (fn) {
     for (const out of fn.signature.outputArgs) {

@@ -20,15 +20,34 @@ const MAX_CANDIDATES = 64;
 /** Ops whose string input is a serialized GraphDef. */
 const GRAPH_INPUT_OPS: Record<string, number> = { DatasetFromGraph: 0 };
 
-function stringValues(node: NodeIR): Uint8Array[] {
-  const out: Uint8Array[] = [];
-  for (const a of Object.values(node.attr)) {
-    if (a.type === 's') out.push(a.s);
-    else if (a.type === 'tensor' && a.tensor.values.kind === 'string') out.push(...a.tensor.values.values);
-    else if (a.type === 'list' && a.list.s) out.push(...a.list.s);
-  }
-  return out;
+/** Whether bytes could start a serialized GraphDef worth decoding (field 1, length-delimited). */
+function graphLike(bytes: Uint8Array): boolean {
+  return bytes.length >= MIN_BYTES && bytes[0] === 0x0a;
 }
+
+/**
+ * The strings in a node's attrs (s, string tensors, string lists) that could be a GraphDef.
+ * Most nodes have none: they cost a look at each attr and no allocation.
+ */
+function stringValues(node: NodeIR): Uint8Array[] {
+  let out: Uint8Array[] | null = null;
+  for (const key in node.attr) {
+    if (!Object.prototype.hasOwnProperty.call(node.attr, key)) continue;
+    const a = node.attr[key]!;
+    if (a.type === 's') {
+      if (graphLike(a.s)) (out ??= []).push(a.s);
+      continue;
+    }
+    let values: readonly Uint8Array[];
+    if (a.type === 'tensor' && a.tensor.values.kind === 'string') values = a.tensor.values.values;
+    else if (a.type === 'list' && a.list.s) values = a.list.s;
+    else continue;
+    for (const bytes of values) if (graphLike(bytes)) (out ??= []).push(bytes);
+  }
+  return out ?? NONE;
+}
+
+const NONE: Uint8Array[] = [];
 
 /** Plausible GraphDef: field 1 (node, length-delimited) first, decodes, has nodes with ops. */
 function tryDecode(bytes: Uint8Array): GraphIR | null {
@@ -51,7 +70,6 @@ export function nestedGraphs(cg: CallGraph, prefix: string): NestedGraph[] {
       if (tried >= MAX_CANDIDATES) return;
       // Strings in Const values and attrs of any node.
       for (const bytes of stringValues(node)) {
-        if (bytes.length < MIN_BYTES || bytes[0] !== 0x0a) continue;
         if (++tried > MAX_CANDIDATES) return;
         const g = tryDecode(bytes);
         if (!g) continue;

@@ -7,11 +7,11 @@ import { reportDate } from '../report/date.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../shared/findings.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { runAnalysisWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../service/worker-client.ts';
+import type { WorkerUsage } from '../worker/protocol.ts';
 import { ApiFailure } from '../service/errors.ts';
 import { renderInspectText } from './inspect-text.ts';
 import { renderTextReport } from '../report/text.ts';
 import { renderSarif } from '../report/sarif.ts';
-import { renderAuditPdf } from '../report/pdf.ts';
 import { registerSandbox } from './sandbox.ts';
 import { registerReportVuln } from './report-vuln.ts';
 import { registerServe } from './serve.ts';
@@ -30,13 +30,32 @@ export class CliExit extends Error {
   }
 }
 
-function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: number }): WorkerOptions {
-  return {
+function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: number; stats?: string }): WorkerOptions {
+  const options: WorkerOptions = {
     ...DEFAULT_WORKER_OPTIONS,
     isolation: opts.isolation === false ? 'off' : 'auto',
     memoryMb: opts.memory ?? DEFAULT_WORKER_OPTIONS.memoryMb,
     timeoutMs: opts.timeout ? opts.timeout * 1000 : DEFAULT_WORKER_OPTIONS.timeoutMs,
   };
+  const statsFile = opts.stats;
+  if (statsFile) options.onUsage = (usage) => {
+    workerUsage = usage;
+    writeStats(statsFile);
+  };
+  return options;
+}
+
+let workerUsage: WorkerUsage | null = null;
+
+/**
+ * --stats: the worker's own figures and this process's (CPU, peak RSS, time since start),
+ * written when the worker answers and again once the report is out.
+ */
+function writeStats(file: string | undefined): void {
+  if (!file || !workerUsage) return;
+  const usage = process.resourceUsage();
+  const cli = { peakRssMb: Math.round(usage.maxRSS / 102.4) / 10, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 100) / 10, wallMs: Math.round(performance.now() * 10) / 10 };
+  writeFileSync(file, `${JSON.stringify({ worker: workerUsage, cli }, null, 2)}\n`);
 }
 
 function emit(text: string, output: string | undefined): void {
@@ -48,7 +67,8 @@ function addWorkerOptions(command: Command): Command {
   return command
     .option('--no-isolation', 'run the analyzer worker without the OS sandbox (bubblewrap/nsjail)')
     .option('--memory <MB>', 'memory cap of the analyzer worker', positiveInt)
-    .option('--timeout <S>', 'time limit of the analyzer worker, seconds', positiveInt);
+    .option('--timeout <S>', 'time limit of the analyzer worker, seconds', positiveInt)
+    .option('--stats <file>', 'write what the analysis cost (worker and CLI: peak RSS, CPU, time by phase) to this file as JSON');
 }
 
 export function buildProgram(): Command {
@@ -72,6 +92,7 @@ export function buildProgram(): Command {
   ).action(async (path: string, opts) => {
     const { summary } = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint ? [opts.checkpoint] : [], mode: 'inspect' }, workerOptions(opts));
     emit(opts.format === 'json' ? JSON.stringify(summary, null, 2) : renderInspectText(summary), opts.output);
+    writeStats(opts.stats);
   });
 
   addWorkerOptions(
@@ -108,9 +129,12 @@ export function buildProgram(): Command {
     else if (opts.format === 'sarif') emit(JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2), opts.output);
     else emit(renderTextReport(report, { color: !opts.output && process.stdout.isTTY === true }), opts.output);
     if (opts.pdf) {
+      // Loaded on use: the PDF stack (pdfmake, fontkit) is most of the CLI's code.
+      const { renderAuditPdf } = await import('../report/pdf.ts');
       const pdf = await renderAuditPdf({ report, summary: result.summary, auditor: opts.auditor ?? null, generatedAt: reportDate(), sandboxRuns: [] });
       writeFileSync(opts.pdf, pdf);
     }
+    writeStats(opts.stats);
     const threshold = SEVERITY_RANK[opts.failOn as Severity];
     if (report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) throw new CliExit(EXIT.findings, '');
   });

@@ -8,7 +8,6 @@ import { Option, type Command } from 'commander';
 import { SEVERITIES, type Severity } from '../../shared/findings.ts';
 import type { RegistryEntry } from '../../shared/registry.ts';
 import { reportDate } from '../report/date.ts';
-import { renderRegistryJson, renderRegistryPdf, renderRegistrySarif, renderRegistryText } from '../report/registry.ts';
 import { ApiFailure } from '../service/errors.ts';
 import { runRegistryAudit } from '../service/registry-audit.ts';
 import { registryExitCode } from '../service/registry-scan.ts';
@@ -44,6 +43,8 @@ function write(text: string, output: string | undefined): void {
 }
 
 async function emitReports(entries: RegistryEntry[], opts: Pick<RegistryScanOpts, 'format' | 'output' | 'failOn' | 'pdf' | 'auditor'>, root: string, rootUri: string | undefined, jsonlWritten: boolean): Promise<void> {
+  // Loaded on use: the registry reports bring the PDF stack, which every other command would parse at start.
+  const { renderRegistryJson, renderRegistryPdf, renderRegistrySarif, renderRegistryText } = await import('../report/registry.ts');
   const reportOptions = { root, threshold: opts.failOn };
   if (opts.format === 'json') write(JSON.stringify(renderRegistryJson(entries, reportOptions), null, 2), opts.output);
   else if (opts.format === 'sarif') write(JSON.stringify(renderRegistrySarif(entries, { rootUri }), null, 2), opts.output);

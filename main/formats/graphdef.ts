@@ -16,9 +16,51 @@ const WIRE_START_GROUP = 3;
 const WIRE_END_GROUP = 4;
 const WIRE_FIXED32 = 5;
 
-const INTERN_SLOTS = 1024;
+const INTERN_SLOTS = 4096;
+const INTERN_MAX_BYTES = 48;
 const SLAB_SIZE = 64 * 1024;
 const SLAB_MAX_ITEM = 256;
+/**
+ * Attr values and node attr maps encoded in at most this many bytes are decoded once per
+ * distinct encoding (and nesting depth) and shared: 200k `Const` nodes holding the scalar 1.0,
+ * or 100k `_class: ["loc:@x"]`, share one object. The IR is read-only data, so sharing is
+ * invisible to its readers; it saves most of the allocation (and GC) of a big graph.
+ */
+const SHARED_MAX_BYTES = 256;
+const SHARED_SLOTS = 4096;
+
+/**
+ * A direct-mapped cache of decoded results keyed by their encoding: a byte range of the one
+ * buffer being read, plus the nesting depth it was decoded at (the same bytes deeper down
+ * could hit the depth limit, so they are not the same decode).
+ */
+export class SharedDecodes<T> {
+  private readonly values: (T | undefined)[] = new Array(SHARED_SLOTS);
+  private readonly starts = new Int32Array(SHARED_SLOTS);
+  private readonly lengths = new Int32Array(SHARED_SLOTS);
+  private readonly depths = new Int32Array(SHARED_SLOTS);
+
+  static slot(buf: Uint8Array, start: number, end: number, depth: number): number {
+    let hash = (end - start) ^ (depth << 16);
+    for (let i = start; i < end; i++) hash = (Math.imul(hash, 31) + buf[i]!) | 0;
+    return (hash ^ (hash >>> 15)) & (SHARED_SLOTS - 1);
+  }
+
+  get(buf: Uint8Array, slot: number, start: number, end: number, depth: number): T | undefined {
+    const value = this.values[slot];
+    if (value === undefined || this.lengths[slot] !== end - start || this.depths[slot] !== depth) return undefined;
+    const other = this.starts[slot]!;
+    for (let i = 0; i < end - start; i++) if (buf[other + i] !== buf[start + i]) return undefined;
+    return value;
+  }
+
+  set(slot: number, start: number, end: number, depth: number, value: T): void {
+    this.values[slot] = value;
+    this.starts[slot] = start;
+    this.lengths[slot] = end - start;
+    this.depths[slot] = depth;
+  }
+}
 
 type Utf8Slicer = { utf8Slice?: (start: number, end: number) => string };
 const HAS_UTF8_SLICE = typeof (Buffer.prototype as unknown as Utf8Slicer).utf8Slice === 'function';
@@ -40,6 +82,10 @@ export class WireReader {
   private slab = new Uint8Array(SLAB_SIZE);
   private slabUsed = 0;
   private readonly internedHash = new Int32Array(INTERN_SLOTS);
+  /** Attr values decoded once per distinct encoding (see SHARED_MAX_BYTES). */
+  readonly sharedValues = new SharedDecodes<AttrValue>();
+  /** Whole node attr maps, likewise: 200k `AddV2` nodes with `T: DT_FLOAT` share one record. */
+  readonly sharedAttrMaps = new SharedDecodes<Record<string, AttrValue>>();
 
   constructor(bytes: Uint8Array, file: string) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -108,14 +154,15 @@ export class WireReader {
   }
 
   /**
-   * A short string that repeats across the file (op type, attr name, device): returned from a
-   * small cache so 400k nodes share one "Const" instead of allocating 400k copies.
+   * A short string that repeats across the file (op type, attr name, device, a node name and
+   * the inputs naming it): returned from a small cache so 400k nodes share one "Const" instead
+   * of allocating 400k copies, and an input usually shares its producer's name string.
    */
   internString(end: number): string {
     const start = this.length(end);
     const stop = this.pos;
     const len = stop - start;
-    if (len > 32) return utf8(this.buf, start, stop);
+    if (len > INTERN_MAX_BYTES) return utf8(this.buf, start, stop);
     const buf = this.buf;
     let hash = len;
     for (let i = start; i < stop; i++) hash = (Math.imul(hash, 31) + buf[i]!) | 0;
@@ -460,8 +507,22 @@ function readAttrEntry(r: WireReader, end: number, attrs: Record<string, AttrVal
     const field = tag >>> 3;
     const wire = tag & 7;
     if (field === 1 && wire === WIRE_LENGTH) key = r.internString(end);
-    else if (field === 2 && wire === WIRE_LENGTH) value = readAttrValue(r, r.enter(end), depth);
-    else r.skip(wire, end);
+    else if (field === 2 && wire === WIRE_LENGTH) {
+      const stop = r.enter(end);
+      const start = r.pos;
+      if (stop - start > SHARED_MAX_BYTES) value = readAttrValue(r, stop, depth);
+      else {
+        const slot = SharedDecodes.slot(r.buf, start, stop, depth);
+        const shared = r.sharedValues.get(r.buf, slot, start, stop, depth);
+        if (shared !== undefined) {
+          value = shared;
+          r.pos = stop;
+        } else {
+          value = readAttrValue(r, stop, depth);
+          r.sharedValues.set(slot, start, stop, depth, value);
+        }
+      }
+    } else r.skip(wire, end);
   }
   put(attrs, key, value);
 }
@@ -480,24 +541,77 @@ function readStringEntry(r: WireReader, end: number, map: Record<string, string>
   put(map, key, value);
 }
 
+/** The inputs (attrs) of every node without any: one frozen value, not 200k empty ones. */
+const NO_INPUTS: string[] = Object.freeze([]) as unknown as string[];
+const NO_ATTRS: Record<string, AttrValue> = Object.freeze({}) as Record<string, AttrValue>;
+
 function readNode(r: WireReader, end: number, depth: number): NodeIR {
   checkDepth(r, depth);
-  const node: NodeIR = { name: '', op: '', inputs: [], device: '', attr: {} };
+  const node: NodeIR = { name: '', op: '', inputs: NO_INPUTS, device: '', attr: NO_ATTRS };
+  let ownsAttrs = false;
   while (r.pos < end) {
+    const tagStart = r.pos;
     const tag = r.varint32(end);
     const field = tag >>> 3;
     const wire = tag & 7;
     if (wire !== WIRE_LENGTH) { r.skip(wire, end); continue; }
     switch (field) {
-      case 1: node.name = r.string(end); break;
+      case 1: node.name = r.internString(end); break;
       case 2: node.op = r.internString(end); break;
-      case 3: node.inputs.push(r.string(end)); break;
+      case 3:
+        if (node.inputs === NO_INPUTS) node.inputs = [];
+        node.inputs.push(r.internString(end));
+        break;
       case 4: node.device = r.internString(end); break;
-      case 5: readAttrEntry(r, r.enter(end), node.attr, depth + 1); break;
+      case 5: ownsAttrs = readAttrRun(r, tagStart, end, node, depth + 1, ownsAttrs); break;
       default: r.skip(wire, end);
     }
   }
   return node;
+}
+
+/**
+ * A run of consecutive attr entries (protobuf writes a map's entries together) starting with
+ * the entry whose tag is at `tagStart`: decoded into node.attr, or, for a short run seen
+ * before in this file, the record decoded then. Returns whether node.attr is now this node's
+ * own record (false: shared, to be copied before a later run adds to it).
+ */
+function readAttrRun(r: WireReader, tagStart: number, end: number, node: NodeIR, depth: number, ownsAttrs: boolean): boolean {
+  const buf = r.buf;
+  r.length(end);
+  let stop = r.pos;
+  // The end of the run: entries tagged (5, length-delimited) = 0x2a, one after another.
+  while (stop < end && buf[stop] === 0x2a && stop - tagStart <= SHARED_MAX_BYTES) {
+    r.pos = stop + 1;
+    r.length(end);
+    stop = r.pos;
+  }
+  const shareable = node.attr === NO_ATTRS && stop - tagStart <= SHARED_MAX_BYTES && (stop >= end || buf[stop] !== 0x2a);
+  const slot = shareable ? SharedDecodes.slot(buf, tagStart, stop, depth) : 0;
+  if (shareable) {
+    const shared = r.sharedAttrMaps.get(buf, slot, tagStart, stop, depth);
+    if (shared !== undefined) {
+      node.attr = shared;
+      r.pos = stop;
+      return false;
+    }
+  }
+  const attrs = ownsAttrs ? node.attr : copyAttrs(node.attr);
+  r.pos = tagStart;
+  while (r.pos < stop) {
+    r.varint32(stop); // the 0x2a tag
+    readAttrEntry(r, r.enter(stop), attrs, depth);
+  }
+  node.attr = attrs;
+  if (!shareable) return true;
+  r.sharedAttrMaps.set(slot, tagStart, stop, depth, attrs);
+  return false;
+}
+
+function copyAttrs(attrs: Record<string, AttrValue>): Record<string, AttrValue> {
+  const copy: Record<string, AttrValue> = {};
+  for (const key of Object.keys(attrs)) put(copy, key, attrs[key]!);
+  return copy;
 }
 
 function readArgDef(r: WireReader, end: number): ArgDefIR {

@@ -6,12 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { basename, dirname, resolve } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 import type { AnalyseRequest, AnalyseResult, InspectResult } from '../worker/analyse.ts';
-import { PROTOCOL_PREFIX, type WorkerMessage } from '../worker/protocol.ts';
+import { PROTOCOL_PREFIX, type WorkerMessage, type WorkerUsage } from '../worker/protocol.ts';
 import { ApiFailure } from './errors.ts';
 import { isolatedNodeCommand } from '../sandbox/analyzer-isolation.ts';
 
+/** Set by scripts/build.mjs in the compiled CLI: the worker bundle built beside it. */
+declare const __TFAUDIT_WORKER_BUNDLE__: string | undefined;
+
 const HERE = dirname(fileURLToPath(import.meta.url));
-export const ANALYZER_ENTRY = resolve(HERE, '..', 'worker', 'analyzer-entry.mjs');
+/** The compiled worker beside the compiled CLI; from the sources, the TypeScript entry through tsx. */
+export const ANALYZER_ENTRY =
+  typeof __TFAUDIT_WORKER_BUNDLE__ === 'string' ? resolve(HERE, __TFAUDIT_WORKER_BUNDLE__) : resolve(HERE, '..', 'worker', 'analyzer-entry.mjs');
 export const REPO_ROOT = resolve(HERE, '..', '..');
 
 export interface WorkerOptions {
@@ -20,7 +25,9 @@ export interface WorkerOptions {
   /** 'auto': isolate when a sandbox backend is available; 'off': plain child process. */
   isolation: 'auto' | 'off';
   onProgress?: (message: WorkerMessage & { type: 'progress' }) => void;
-  /** Worker entry script (default: the TypeScript sources through tsx; the app passes its bundle). */
+  /** The worker's own figures (peak RSS, CPU, phases); when set, the answer waits for them. */
+  onUsage?: (usage: WorkerUsage) => void;
+  /** Worker entry script (default: ANALYZER_ENTRY; the app passes its bundle). */
   entry?: string;
   /** Node binary (default: this process's). */
   nodePath?: string;
@@ -113,12 +120,22 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
       child.kill('SIGKILL');
       finish(() => reject(new ApiFailure('timeout', `analysis of ${request.model} took longer than ${Math.round(options.timeoutMs / 1000)} s and was stopped`)));
     }, options.timeoutMs);
+    // With onUsage, the result is held until the usage line that follows it (or the exit).
+    let heldResult: { result: AnalyseResult | InspectResult } | null = null;
     const lines = new ProtocolLineReader((line) => {
       if (!line.startsWith(PROTOCOL_PREFIX)) return;
       const message = JSON.parse(line.slice(PROTOCOL_PREFIX.length)) as WorkerMessage;
       if (message.type === 'progress') options.onProgress?.(message);
-      else if (message.type === 'result') finish(() => resolvePromise(message.result));
-      else if (message.type === 'error') finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
+      else if (message.type === 'usage') {
+        options.onUsage?.(message.usage);
+        if (heldResult) {
+          const { result } = heldResult;
+          finish(() => resolvePromise(result));
+        }
+      } else if (message.type === 'result') {
+        if (options.onUsage) heldResult = { result: message.result };
+        else finish(() => resolvePromise(message.result));
+      } else if (message.type === 'error') finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
     });
     child.stdout.on('data', (chunk: Buffer) => {
       try {
@@ -134,6 +151,10 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
     });
     child.on('error', (error) => finish(() => reject(new ApiFailure('worker-crashed', `analyzer worker could not start: ${error.message}`))));
     child.on('close', (code, signal) => {
+      if (heldResult) {
+        const { result } = heldResult;
+        finish(() => resolvePromise(result));
+      }
       finish(() => {
         const oom = /heap out of memory|Allocation failed/i.test(stderr);
         const why = oom ? `ran out of memory (limit ${options.memoryMb} MB)` : signal ? `was killed by ${signal}` : `exited with code ${code}`;

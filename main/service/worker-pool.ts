@@ -153,6 +153,8 @@ class PoolWorker {
       this.pool.workerReady(this);
       return;
     }
+    // The worker's own figures follow each answer; the pool has no use for them yet.
+    if (message.type === 'usage') return;
     const current = this.current;
     if (!current) return;
     if (message.type === 'progress') {

@@ -21,6 +21,7 @@ import { scanModel, type ScanCheckpoint } from '../analysis/scan.ts';
 import { loadOpPolicy } from '../analysis/policy.ts';
 import { TOOL_VERSION } from '../version.ts';
 import { reportProgress } from '../formats/progress.ts';
+import type { PhaseClock } from './usage.ts';
 
 export interface AnalyseRequest {
   /** The model path as the user gave it (labels in the report keep this spelling). */
@@ -53,9 +54,11 @@ export function ownCheckpointLabel(modelPath: string, model: ModelIR, ckpt: Chec
   return `${modelPath.replace(/\/+$/, '')}/${rel}`;
 }
 
-export async function inspect(request: AnalyseRequest): Promise<InspectResult> {
+export async function inspect(request: AnalyseRequest, clock?: PhaseClock): Promise<InspectResult> {
   const model = await openModel(request.model);
+  clock?.lap('parse');
   const summary = summarizeModel(model);
+  clock?.lap('summary');
   if (request.checkpoints.length > 0) {
     const given = await openCheckpoint(request.checkpoints[0]!);
     summary.checkpoint = summarizeCheckpoint({ ...given, prefix: request.checkpoints[0]! });
@@ -81,13 +84,14 @@ export async function companionCheckpoint(model: ModelIR): Promise<CheckpointIR 
   }
 }
 
-export async function analyse(request: AnalyseRequest): Promise<AnalyseResult> {
+export async function analyse(request: AnalyseRequest, clock?: PhaseClock): Promise<AnalyseResult> {
   const model = await openModel(request.model);
   model.checkpoint ??= (await companionCheckpoint(model)) ?? undefined;
   reportProgress({ stage: 'parse', message: `read ${model.format} ${request.model}`, fraction: null });
   const remaps = (request.checkpointMaps ?? []).map(parseScopeRemap);
   const { checkpoints, entries } = await scanCheckpoints(request, model, remaps);
   const policy = request.policy ? loadOpPolicy(request.policy) : null;
+  clock?.lap('parse');
   reportProgress({ stage: 'analyse', message: `analysing data and control flow under ${checkpoints.length} checkpoint(s)`, fraction: null });
   const report = await scanModel(model, {
     checkpoints,
@@ -95,7 +99,9 @@ export async function analyse(request: AnalyseRequest): Promise<AnalyseResult> {
     toolVersion: TOOL_VERSION,
     isolation: request.isolation ?? { isolated: false, description: 'analysis ran in-process, without an OS sandbox' },
   });
+  clock?.lap('analyse');
   const summary = summarizeModel(model);
+  clock?.lap('summary');
   return { summary, report: { ...report, checkpoints: entries } };
 }
 

@@ -11,21 +11,30 @@ import { analyse, errorInfo, inspect, type AnalyseRequest } from './analyse.ts';
 import type { WorkerMessage } from './protocol.ts';
 import { serveOverStdio, serveRequestsOverStdio } from './stdio-transport.ts';
 import { setProgressReporter } from '../formats/progress.ts';
+import { PhaseClock, workerUsage } from './usage.ts';
 
 interface ParentPort {
   on(event: 'message', listener: (event: { data: unknown }) => void): void;
   postMessage(message: unknown): void;
 }
 
+let requestsHandled = 0;
+
 async function handle(request: AnalyseRequest, send: (message: WorkerMessage) => void): Promise<void> {
+  // The first request's clock starts with the process, so its first lap is the start-up; a
+  // serving worker's later requests start when they arrive (start-up 0).
+  const clock = new PhaseClock(requestsHandled++ === 0 ? 0 : undefined);
+  clock.lap('startup');
   setProgressReporter((report) => send({ type: 'progress', ...report }));
   try {
     send({ type: 'progress', stage: 'parse', message: `reading ${request.model}` });
-    const result = request.mode === 'inspect' ? await inspect(request) : await analyse(request);
+    const result = request.mode === 'inspect' ? await inspect(request, clock) : await analyse(request, clock);
     send({ type: 'result', result });
+    clock.lap('encode');
   } catch (error) {
     send({ type: 'error', error: errorInfo(error) });
   }
+  send({ type: 'usage', usage: workerUsage(clock) });
 }
 
 const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort;

@@ -6,6 +6,22 @@ export const PROTOCOL_PREFIX = '@@tfaudit-worker ';
 export type WorkerMessage =
   | { type: 'progress'; stage: 'parse' | 'analyse'; message: string; fraction?: number | null }
   | { type: 'result'; result: AnalyseResult | InspectResult }
+  /** Sent right after the result, so the peak includes encoding the answer. */
+  | { type: 'usage'; usage: WorkerUsage }
   | { type: 'error'; error: { file: string; message: string } }
   /** Serving mode only: the worker takes its next request; sent at start and after each answer. */
   | { type: 'ready'; rssBytes: number };
+
+/** What one analysis cost the worker process, measured by the worker itself. */
+export interface WorkerUsage {
+  /** Peak resident set size of the worker process (getrusage ru_maxrss), MB. */
+  peakRssMb: number;
+  /** User + system CPU time of the worker process, ms. */
+  cpuMs: number;
+  /** Time from the process start to the answer, ms. */
+  wallMs: number;
+  /** Where the worker's time went, ms: start-up (process start → request), parse, analyse, summary, encode. */
+  phases: Record<string, number>;
+  /** CPU time (user + system) of the same phases, ms. */
+  cpuPhases: Record<string, number>;
+}

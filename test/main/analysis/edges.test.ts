@@ -2,6 +2,7 @@
 // op's OpDef and the node's attrs (number_attr, type_list_attr); graph-level `node:k` is flat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { buildScope, flatOutputIndex, parseInputName } from '../../../main/analysis/edges.ts';
 import { opDefLookup } from '../../../main/analysis/callgraph.ts';
 import { attrI, attrList, graph, node } from '../../../main/writer/graph.ts';
@@ -56,4 +57,45 @@ test('function bodies: args by name, node:out:i, control inputs, and the library
     { source: { kind: 'node', node: 0, output: 0 }, control: true },
   ]);
   assert.deepEqual(scope.rets, [{ kind: 'node', node: 1, output: 0 }]);
+});
+
+/** The reading parseInputName had before it stopped splitting: the reference it must match. */
+function splitReading(text: string) {
+  const control = text.startsWith('^');
+  const body = control ? text.slice(1) : text;
+  const parts = body.split(':');
+  if (parts.length >= 3) {
+    const index = Number(parts[parts.length - 1]);
+    return { control, node: parts.slice(0, parts.length - 2).join(':'), port: parts[parts.length - 2], index: Number.isInteger(index) ? index : 0 };
+  }
+  if (parts.length === 2) {
+    const index = Number(parts[1]);
+    if (Number.isInteger(index) && index >= 0) return { control, node: parts[0], port: null, index };
+    return { control, node: parts[0], port: parts[1], index: 0 };
+  }
+  return { control, node: body, port: null, index: 0 };
+}
+
+test('input names parse as split(":") reads them, for any text (hostile names included)', () => {
+  const piece = fc.constantFrom('^', ':', 'a', 'x/y', '0', '7', '-1', '1.5', ' ', '', 'out', '1e3', '0x1');
+  fc.assert(fc.property(fc.array(piece, { maxLength: 8 }), (pieces) => {
+    const text = pieces.join('');
+    assert.deepEqual(parseInputName(text), splitReading(text));
+  }), { numRuns: 3000 });
+  for (const text of ['', ':', '::', '^', '^:', 'a::', ':1', 'a:b:c:d', '^a:b:1']) assert.deepEqual(parseInputName(text), splitReading(text), text);
+});
+
+test('graph-level plain inputs share one Edge per producer; control and indexed inputs keep their own', () => {
+  const g = graph([node('c', 'Const'), node('a', 'AddV2', ['c', 'c']), node('b', 'AddV2', ['c', 'c:1', '^c', 'gone'])]);
+  const scope = buildScope(0, null, g.nodes, lookup);
+  assert.deepEqual(scope.edges[0], []);
+  assert.deepEqual(scope.edges[2], [
+    { source: { kind: 'node', node: 0, output: 0 }, control: false },
+    { source: { kind: 'node', node: 0, output: 1 }, control: false },
+    { source: { kind: 'node', node: 0, output: 0 }, control: true },
+    { source: { kind: 'missing', text: 'gone' }, control: false },
+  ]);
+  assert.equal(scope.edges[1]![0], scope.edges[1]![1]);
+  assert.equal(scope.edges[1]![0], scope.edges[2]![0]);
+  assert.notEqual(scope.edges[2]![0], scope.edges[2]![2]);
 });

@@ -135,3 +135,14 @@ test('scan --checkpoint DIR (a CheckpointManager folder) evaluates its latest ck
   assert.match(text.stdout, /object graph, root \(checkpoint root\): \d+ of \d+ variables matched/);
   assert.match(text.stdout, /CheckpointManager folder: ckpt-1, ckpt-2; the latest, ckpt-2, is evaluated/);
 });
+
+test('scan --stats writes the worker’s own peak RSS, CPU and phase times (serving_saved_model_half_plus_two_cpu)', { skip: skipWithoutCorpus }, () => {
+  const stats = join(tempDir(), 'stats.json');
+  const result = tfaudit('scan', real('serving_saved_model_half_plus_two_cpu', '00000123'), '--format', 'json', '--no-isolation', '--stats', stats);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).schemaVersion, 1, 'the report itself is unchanged on stdout');
+  const { worker } = JSON.parse(readFileSync(stats, 'utf8'));
+  assert.ok(worker.peakRssMb > 20, `peak RSS ${worker.peakRssMb} MB`);
+  for (const phase of ['startup', 'parse', 'analyse', 'summary', 'encode']) assert.equal(typeof worker.phases[phase], 'number', phase);
+  assert.ok(worker.wallMs >= worker.phases.startup + worker.phases.parse);
+});

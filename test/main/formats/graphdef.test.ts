@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeGraphDefBytes, readGraphDef, looksLikeText } from '../../../main/formats/graphdef.ts';
+import { decodeGraphDefBytes, readGraphDef, looksLikeText, SharedDecodes } from '../../../main/formats/graphdef.ts';
 import { ModelError, LIMITS } from '../../../main/formats/errors.ts';
 import { attrF, attrI, attrList, attrS, attrShape, attrTensor, attrType, attrFunc, constNode, encodeGraphDef, func, graph, node } from '../../../main/writer/graph.ts';
 import { real, skipWithoutCorpus } from '../../helpers/corpus.ts';
@@ -120,4 +120,47 @@ test('an attr list longer than LIMITS.maxDecodedElements is refused', () => {
   const nodeDef = [...field(1, text('n')), ...field(2, text('Op')), ...field(5, [...field(1, text('big')), ...field(2, attr)])];
   assert.throws(() => decodeGraphDefBytes(Uint8Array.from(field(1, nodeDef)), 'list.pb'), (e: unknown) =>
     e instanceof ModelError && e.file === 'list.pb' && /attr list with more than/.test(e.reason));
+});
+
+test('big graphs share decoded attr values and attr maps; a node with a second attr run gets its own record', () => {
+  // Three Consts holding the same scalar and two AddV2 with the same T: one decode each.
+  const consts = ['c0', 'c1', 'c2'].map((name) => constNode(name, 'DT_FLOAT', [], [1]));
+  const adds = [node('a0', 'AddV2', ['c0', 'c1'], { T: attrType('DT_FLOAT') }), node('a1', 'AddV2', ['c1', 'c2'], { T: attrType('DT_FLOAT') })];
+  const input = graph([...consts, ...adds]);
+  const bytes = encodeGraphDef(input);
+  // A hand-written NodeDef whose attrs come in two runs (T, then an input, then `extra`): legal
+  // protobuf (map entries may be anywhere), and the shared {T} record must not absorb `extra`.
+  const tFloat = field(5, [...field(1, text('T')), ...field(2, [0x30, 0x01])]);
+  const extra = field(5, [...field(1, text('extra')), ...field(2, [0x18, 0x07])]);
+  const split = field(1, [...field(1, text('split')), ...field(2, text('AddV2')), ...tFloat, ...field(3, text('c0')), ...extra]);
+  const decoded = decodeGraphDefBytes(Uint8Array.from([...bytes, ...split]), 'shared.pb');
+  assert.deepEqual(decoded.nodes.slice(0, 5), input.nodes);
+  assert.equal(decoded.nodes[0]!.attr, decoded.nodes[2]!.attr, 'identical Const attr maps are one record');
+  assert.equal(decoded.nodes[3]!.attr, decoded.nodes[4]!.attr, 'identical AddV2 attr maps are one record');
+  assert.equal(decoded.nodes[3]!.inputs[1], decoded.nodes[1]!.name, 'an input reads as its producer’s name');
+  const last = decoded.nodes[5]!;
+  assert.deepEqual(last, { name: 'split', op: 'AddV2', inputs: ['c0'], device: '', attr: { T: { type: 'type', dtype: 'DT_FLOAT' }, extra: { type: 'i', i: 7 } } });
+  assert.deepEqual(decoded.nodes[4]!.attr, { T: { type: 'type', dtype: 'DT_FLOAT' } }, 'the shared record is untouched');
+  // Nodes without inputs or attrs share frozen empties: reading them is all the IR allows.
+  const bare = decodeGraphDefBytes(Uint8Array.from([...field(1, [...field(1, text('x')), ...field(2, text('NoOp'))]), ...field(1, [...field(1, text('y')), ...field(2, text('NoOp'))])]), 'bare.pb');
+  assert.deepEqual(bare.nodes, [node('x', 'NoOp'), node('y', 'NoOp')]);
+});
+
+test('shared decodes are keyed by bytes and nesting depth: the same bytes deeper down are decoded again', () => {
+  // A value decoded at one depth is not reused at another: there the depth limit could apply.
+  const buf = Uint8Array.from([1, 2, 3, 9, 1, 2, 3]);
+  const cache = new SharedDecodes<string>();
+  const slot = SharedDecodes.slot(buf, 0, 3, 4);
+  cache.set(slot, 0, 3, 4, 'decoded at depth 4');
+  assert.equal(cache.get(buf, SharedDecodes.slot(buf, 4, 7, 4), 4, 7, 4), 'decoded at depth 4', 'same bytes elsewhere in the file, same depth');
+  assert.equal(cache.get(buf, SharedDecodes.slot(buf, 4, 7, 6), 4, 7, 6), undefined, 'same bytes, deeper');
+  assert.equal(cache.get(buf, SharedDecodes.slot(buf, 3, 6, 4), 3, 6, 4), undefined, 'other bytes');
+  // End to end: a nested func attr in the graph and in a library function decodes to equal values.
+  let attrValue = [0x18, 0x01];
+  for (let i = 0; i < 6; i++) attrValue = field(10, [...field(1, text('f')), ...field(2, [...field(1, text('a')), ...field(2, attrValue)])]);
+  const nodeDef = (name: string) => [...field(1, text(name)), ...field(2, text('Op')), ...field(5, [...field(1, text('x')), ...field(2, attrValue)])];
+  const g = decodeGraphDefBytes(Uint8Array.from([...field(1, nodeDef('n0')), ...field(1, nodeDef('n1')), ...field(2, field(1, field(3, nodeDef('inner'))))]), 'nested.pb');
+  assert.equal(g.nodes[0]!.attr, g.nodes[1]!.attr);
+  assert.deepEqual(g.library[0]!.nodes[0]!.attr, g.nodes[0]!.attr);
+  assert.equal(g.nodes[0]!.attr.x!.type, 'func');
 });
