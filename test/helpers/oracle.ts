@@ -236,7 +236,11 @@ export function judgeProgram(program: OracleProgram, report: ScanReport, run: Tf
       const ranAtCall = run[checkpoint]?.[sink.id] ?? null;
       const verdicts = findings.map((f) => findingVerdict(f, checkpoint));
       const verdict: SinkVerdict = findings.length === 0 ? 'missing' : worstVerdict(verdicts);
-      const severities = findings.map((f) => f.severity);
+      // A copy of a nested function whose gate reads the function's own argument is input-driven
+      // (at most medium, by design): TensorFlow keeps such a copy for the saved tf.function object,
+      // callable with any argument. Severity is judged on the copies no caller input decides.
+      const decidedCopies = findings.filter((f) => !inputGated(f));
+      const severities = decidedCopies.map((f) => f.severity);
       const severity = severities.length ? severities.reduce((a, b) => (SEVERITY_RANK[a] <= SEVERITY_RANK[b] ? a : b)) : null;
       const ungated = findings.length ? ungatedSeverity(findings[0]) : null;
       const unsound: string[] = [];
@@ -246,7 +250,7 @@ export function judgeProgram(program: OracleProgram, report: ScanReport, run: Tf
         if (severity && ungated && SEVERITY_RANK[severity] < SEVERITY_RANK[ungated]) unsound.push(`ran in TensorFlow but severity ${severity} is below the ungated ${ungated}`);
       }
       // Unknown must never lower severity, whether or not this run happened to take the branch.
-      for (const f of findings) {
+      for (const f of decidedCopies) {
         const state = f.trigger.activation.find((a) => a.checkpoint === checkpoint)?.state;
         const base = ungatedSeverity(f);
         if (state === 'unknown' && base && SEVERITY_RANK[f.severity] < SEVERITY_RANK[base] && !unsound.some((u) => u.includes('below the ungated')))
@@ -256,6 +260,11 @@ export function judgeProgram(program: OracleProgram, report: ScanReport, run: Tf
     }
   }
   return out;
+}
+
+/** Some gate's predicate reads a signature input or a function argument. */
+export function inputGated(f: Finding): boolean {
+  return f.trigger.gates.some((g) => g.predicate.inputs.length > 0);
 }
 
 const VERDICT_ORDER: SinkVerdict[] = ['missing', 'dead', 'never', 'dormant', 'unknown', 'active'];
