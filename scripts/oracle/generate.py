@@ -10,7 +10,8 @@
 #
 #   python generate.py --seed 1 --count 500 --out DIR
 #
-# DIR/pNNNNN/{program.py, meta.json, A/ (SavedModel), B/variables.*}, DIR/manifest.json.
+# DIR/pNNNNN/{program.py, meta.json, A/ (SavedModel), B/variables.*}, DIR/manifest.json. Programs whose
+# meta.json exists (written last) are kept: an interrupted run resumes where it stopped.
 # Same seed and count, same programs (Python's `random` is deterministic across platforms).
 import argparse
 import json
@@ -200,7 +201,7 @@ class Program:
         self.budget -= 1
         if depth >= 4 or self.budget <= 0:
             return self.sink(env) if r.random() < 0.8 else self.assignment(scope)
-        kind = r.choices(['sink', 'assign', 'cond', 'if', 'case', 'for', 'while', 'call'], [3, 1, 3, 2, 2, 2, 1, 2])[0]
+        kind = r.choices(['sink', 'assign', 'cond', 'if', 'case', 'for', 'while', 'call', 'flow'], [3, 1, 3, 2, 2, 2, 1, 2, 2])[0]
         if kind == 'sink':
             return self.sink(env)
         if kind == 'assign':
@@ -247,17 +248,58 @@ class Program:
             tag = self.fresh()
             return (['n_%s = %s' % (tag, bound.code), 'def body_%s(%s):' % (tag, var)] + indent(body + ['return (%s + 1,)' % var])
                     + ['tf.while_loop(lambda %s: %s < n_%s, body_%s, (tf.constant(0),))' % (var, var, tag, tag)])
+        if kind == 'flow':
+            return self.value_gate(scope, env, depth)
         # call: a nested tf.function taking an int argument
         arg = self.int_expr(scope)
         slot = len(self.helpers)
         name = 'h%d' % slot
-        self.helpers.append((name, None))
+        self.helpers.append((name, None, None))
         saved = self.loop_depth
         self.loop_depth = 0
         body = self.block(['x'], env or arg.env, depth + 1)
         self.loop_depth = saved
-        self.helpers[slot] = (name, body)
+        self.helpers[slot] = (name, body, None)
         return ['self.%s(%s)' % (name, arg.code)]
+
+    def value_gate(self, scope, env, depth):
+        """A value computed by control flow (out of a tf.cond, a loop-carried accumulator, a nested
+        function's result), then a gate on it."""
+        r = self.rng
+        tag = self.fresh()
+        name = 'v%s' % tag
+        shape = r.randrange(3)
+        if shape == 0:
+            p = self.bool_expr(scope)
+            a = self.int_expr(scope, 1)
+            b = self.int_expr(scope, 1)
+            head = ['%s = tf.cond(%s, lambda: %s, lambda: %s)' % (name, p.code, a.code, b.code)]
+            venv = p.env or a.env or b.env
+        elif shape == 1:
+            j = 'j%s' % tag
+            bound = r.choice([str(r.randint(0, 6)), 'tf.maximum(self.a%d, 0)' % r.randrange(self.n_int), 'tf.cast(self.w, tf.int32)'])
+            step = self.int_expr(scope + [j], 1)
+            head = ['_, %s = tf.while_loop(lambda %s, acc: %s < %s, lambda %s, acc: (%s + 1, acc + %s), (tf.constant(0), tf.constant(%d)))'
+                    % (name, j, j, bound, j, j, step.code, r.randint(-2, 2))]
+            venv = step.env
+        else:
+            arg = self.int_expr(scope)
+            slot = len(self.helpers)
+            hname = 'h%d' % slot
+            self.helpers.append((hname, None, None))
+            saved = self.loop_depth
+            self.loop_depth = 0
+            hbody = self.block(['x'], env or arg.env, depth + 1, 0) if r.random() < 0.5 else []
+            ret = self.int_expr(['x'], 1)
+            self.loop_depth = saved
+            self.helpers[slot] = (hname, hbody, ret.code)
+            head = ['%s = self.%s(%s)' % (name, hname, arg.code)]
+            venv = arg.env or ret.env
+        test = r.choice(['tf.equal(%s, %d)', '(%s > %d)', '(%s >= %d)', 'tf.not_equal(%s, %d)', '(%s < %d)']) % (name, r.randint(-1, 6))
+        body = self.block(scope + [name], env or venv, depth + 1)
+        if r.random() < 0.5:
+            return head + ['if %s:' % test] + indent(body)
+        return head + ['def then_%s():' % tag] + indent(body + ['return tf.constant(0)']) + ['tf.cond(%s, then_%s, lambda: tf.constant(0))' % (test, tag)]
 
     def fresh(self):
         self._n = getattr(self, '_n', 0) + 1
@@ -284,8 +326,8 @@ class Program:
         if self.counter:
             init.append('self.calls = tf.Variable(%d, dtype=tf.int64)' % self.calls_a)
         cls = ['class Program(tf.Module):'] + indent(['def __init__(self):'] + indent(init))
-        for name, hbody in self.helpers:
-            cls += indent(['', '@tf.function%s' % autograph(hbody, ''), 'def %s(self, x):' % name] + indent(hbody + ['return tf.constant(0)']))
+        for name, hbody, ret in self.helpers:
+            cls += indent(['', '@tf.function%s' % autograph(hbody, ''), 'def %s(self, x):' % name] + indent(hbody + ['return %s' % (ret or 'tf.constant(0)')]))
         cls += indent(['', '@tf.function(input_signature=[]%s)' % autograph(body, ', '), 'def serve(self):'] + indent(pre + body + ['return {"out": tf.constant(0)}']))
         alternate = {'a%d' % k: self.int_b[k] for k in range(self.n_int)}
         alternate.update({'w': self.wide_b, 'f': self.f_b, 'b': self.b_b, 's': self.s_b})
@@ -334,13 +376,16 @@ def save_program(tf, src, pdir, alternate):
 
 
 def generate(seed, pids, out, sources_only):
-    if not sources_only:
+    pids = [p for p in pids if not os.path.exists(os.path.join(out, 'p%05d' % p, 'meta.json'))]
+    if not sources_only and pids:
         os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
         import tensorflow as tf
         tf.get_logger().setLevel('ERROR')
     for done, pid in enumerate(pids, 1):
         name = 'p%05d' % pid
         pdir = os.path.join(out, name)
+        if os.path.exists(os.path.join(pdir, 'meta.json')):
+            continue  # finished by an earlier, interrupted run of the same generator (meta.json is written last)
         # A program TensorFlow refuses at trace time (e.g. tf.range of a constant negative limit)
         # is replaced by the next attempt's, deterministically.
         for attempt in range(20):

@@ -98,26 +98,23 @@ export function oracleCacheRoot(): string {
 
 /**
  * The generated programs for (generator, seed, count): from the cache when a complete set is
- * there, else generated into a private directory and renamed into place (so concurrent or
- * interrupted runs never leave a half-written set that looks complete).
+ * there, else generated into `<set>.partial` (resuming what an interrupted run finished: the
+ * generator is deterministic and writes each program's meta.json last) and renamed into place,
+ * so a half-written set never looks complete.
  */
 export async function ensurePrograms(seed: number, count: number, opts: { jobs?: number; log?: (s: string) => void } = {}): Promise<{ dir: string; manifest: Manifest; cached: boolean }> {
   const root = oracleCacheRoot();
   const dir = join(root, `${generatorHash()}-seed${seed}-n${count}`);
   const manifestPath = join(dir, 'manifest.json');
   if (existsSync(manifestPath)) return { dir, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest, cached: true };
-  mkdirSync(root, { recursive: true });
-  const work = mkdtempSync(join(root, `tmp-${seed}-${count}-`));
-  try {
-    await runProcess(TF_PYTHON, [GENERATOR, '--seed', String(seed), '--count', String(count), '--out', work, '--jobs', String(opts.jobs ?? 2)], {
-      timeoutMs: Math.max(600_000, count * 4_000),
-      log: opts.log,
-    });
-    if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
-    renameSync(work, dir);
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+  const work = `${dir}.partial`;
+  mkdirSync(work, { recursive: true });
+  await runProcess(TF_PYTHON, [GENERATOR, '--seed', String(seed), '--count', String(count), '--out', work, '--jobs', String(opts.jobs ?? 2)], {
+    timeoutMs: Math.max(600_000, count * 4_000),
+    log: opts.log,
+  });
+  if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
+  renameSync(work, dir);
   return { dir, manifest: JSON.parse(readFileSync(manifestPath, 'utf8')) as Manifest, cached: false };
 }
 
