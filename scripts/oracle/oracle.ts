@@ -13,13 +13,14 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '2' },
     chunk: { type: 'string', default: '250' },
     json: { type: 'string' },
+    'generate-only': { type: 'boolean', default: false },
   },
 });
 const count = Number(values.count);
 const seed = Number(values.seed);
 const jobs = Number(values.jobs);
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
-  console.error('usage: npm run oracle -- [--count N] [--seed S] [--jobs J] [--chunk C] [--json out.json]');
+  console.error('usage: npm run oracle -- [--count N] [--seed S] [--jobs J] [--chunk C] [--json out.json] [--generate-only]');
   process.exit(2);
 }
 const missing = skipWithoutOracle();
@@ -31,6 +32,7 @@ const log = (s: string): void => console.error(`[${new Date().toISOString().slic
 const started = Date.now();
 const { dir, manifest, cached } = await ensurePrograms(seed, count, { jobs, log });
 log(`${count} programs (seed ${seed}) ${cached ? 'from the cache' : 'generated'} in ${dir}`);
+if (values['generate-only']) process.exit(0);
 const run = await runInTensorFlow(dir, manifest, { parallel: jobs, chunk: Number(values.chunk), log });
 log(`TensorFlow ran them in ${run.seconds.toFixed(0)} s of sandboxed process time`);
 const { judgements, scanErrors } = await judgeAll(dir, manifest, run, log);
