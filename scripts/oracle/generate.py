@@ -61,6 +61,9 @@ class Program:
         self.itable_vals = [rng.randint(0, 6) for _ in self.itable_keys]
         self.loop_depth = 0
         self.in_loop = 0
+        # A variable written under a random/time gate (or with such a value): every later read of
+        # it, hence every sink, depends on the environment.
+        self.env_state = False
         self.budget = rng.randint(3, 9)  # statements in the whole program
 
     def _maybe_same(self, value, fresh):
@@ -168,14 +171,17 @@ class Program:
         self.sinks.append({'id': sid, 'env': env})
         return ["tf.io.write_file(%r, %r)" % (CANARY_DIR + '/' + sid, sid)]
 
-    def assignment(self, scope):
+    def assignment(self, scope, env):
         r = self.rng
+        if env:
+            self.env_state = True
         # Inside a loop, int variables stay put: loop bounds read them, and trip counts must stay small.
         kind = r.randrange(2, 5) if self.in_loop else r.randrange(5)
         if kind == 0:
             return ['self.a%d.assign_add(%d)' % (r.randrange(self.n_int), r.choice([-1, 1, 2]))]
         if kind == 1:
             e = self.int_expr(scope, 1)
+            self.env_state = self.env_state or e.env
             return ['self.a%d.assign(tf.minimum(%s, 9))' % (r.randrange(self.n_int), e.code)]
         if kind == 2:
             return ['self.b.assign(tf.logical_not(self.b))']
@@ -200,12 +206,12 @@ class Program:
         r = self.rng
         self.budget -= 1
         if depth >= 4 or self.budget <= 0:
-            return self.sink(env) if r.random() < 0.8 else self.assignment(scope)
+            return self.sink(env) if r.random() < 0.8 else self.assignment(scope, env)
         kind = r.choices(['sink', 'assign', 'cond', 'if', 'case', 'for', 'while', 'call', 'flow'], [3, 1, 3, 2, 2, 2, 1, 2, 2])[0]
         if kind == 'sink':
             return self.sink(env)
         if kind == 'assign':
-            return self.assignment(scope)
+            return self.assignment(scope, env)
         if kind == 'cond':
             p = self.bool_expr(scope)
             tag = self.fresh()
@@ -311,6 +317,9 @@ class Program:
         while not self.sinks:
             self.budget = max(self.budget, 2)
             body += self.block([], False, 0, 1)
+        if self.env_state:
+            for sink in self.sinks:
+                sink['env'] = True
         pre = ['self.calls.assign_add(1)'] if self.counter else []
         init = ['super().__init__()']
         for k in range(self.n_int):
