@@ -2,9 +2,9 @@
 // any size. Generates (or reuses from the cache) random programs, runs them in TensorFlow inside
 // bubblewrap, scans them, and prints the summary table and every soundness bug. Exit status 1
 // when there is a soundness bug. See test/helpers/oracle.ts.
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { describeBug, ensurePrograms, judgeAll, runInTensorFlow, skipWithoutOracle, summarize, summaryTable } from '../../test/helpers/oracle.ts';
+import { describeBug, ensurePrograms, judgeAll, runInTensorFlow, skipWithoutOracle, summarize, summaryTable, type TfRun } from '../../test/helpers/oracle.ts';
 
 const { values } = parseArgs({
   options: {
@@ -13,6 +13,8 @@ const { values } = parseArgs({
     jobs: { type: 'string', default: '2' },
     chunk: { type: 'string', default: '250' },
     json: { type: 'string' },
+    'save-run': { type: 'string' },
+    'reuse-run': { type: 'string' },
     'generate-only': { type: 'boolean', default: false },
   },
 });
@@ -20,7 +22,7 @@ const count = Number(values.count);
 const seed = Number(values.seed);
 const jobs = Number(values.jobs);
 if (!Number.isInteger(count) || count < 1 || !Number.isInteger(seed) || !Number.isInteger(jobs) || jobs < 1) {
-  console.error('usage: npm run oracle -- [--count N] [--seed S] [--jobs J] [--chunk C] [--json out.json] [--generate-only]');
+  console.error('usage: npm run oracle -- [--count N] [--seed S] [--jobs J] [--chunk C] [--json out.json] [--save-run run.json] [--reuse-run run.json] [--generate-only]');
   process.exit(2);
 }
 const missing = skipWithoutOracle();
@@ -33,8 +35,12 @@ const started = Date.now();
 const { dir, manifest, cached } = await ensurePrograms(seed, count, { jobs, log });
 log(`${count} programs (seed ${seed}) ${cached ? 'from the cache' : 'generated'} in ${dir}`);
 if (values['generate-only']) process.exit(0);
-const run = await runInTensorFlow(dir, manifest, { parallel: jobs, chunk: Number(values.chunk), log });
-log(`TensorFlow ran them in ${run.seconds.toFixed(0)} s of sandboxed process time`);
+// --reuse-run: judge another build of the analysis against a TensorFlow run saved by --save-run.
+const run: TfRun = values['reuse-run']
+  ? (JSON.parse(readFileSync(values['reuse-run'], 'utf8')) as TfRun)
+  : await runInTensorFlow(dir, manifest, { parallel: jobs, chunk: Number(values.chunk), log });
+if (values['save-run']) writeFileSync(values['save-run'], JSON.stringify(run));
+log(`TensorFlow ran them in ${run.seconds.toFixed(0)} s of sandboxed process time${values['reuse-run'] ? ' (saved run reused)' : ''}`);
 const { judgements, scanErrors } = await judgeAll(dir, manifest, run, log);
 const summary = summarize(manifest, run, judgements);
 console.log(`\nTensorFlow oracle — seed ${seed}, ${count} programs, ${((Date.now() - started) / 1000).toFixed(0)} s\n`);

@@ -259,9 +259,16 @@ export function judgeProgram(program: OracleProgram, report: ScanReport, run: Tf
   return out;
 }
 
-/** Some gate's predicate reads a signature input or a function argument. */
+/** A slice input that the caller feeds: a function argument (`fn/x (_Arg)`) or a placeholder (bare name). */
+const CALLER_INPUT = /\((_Arg|Placeholder|PlaceholderV2|PlaceholderWithDefault)\)$|^[^()]*$/;
+
+/**
+ * Some gate's predicate reads a signature input or a function argument. Ops an engine lists as
+ * "inputs" only because it cannot evaluate them (Timestamp, RandomUniform, a table lookup) do not
+ * count: the caller controls none of them.
+ */
 export function inputGated(f: Finding): boolean {
-  return f.trigger.gates.some((g) => g.predicate.inputs.length > 0);
+  return f.trigger.gates.some((g) => g.predicate.inputs.some((i) => CALLER_INPUT.test(i)));
 }
 
 const VERDICT_ORDER: SinkVerdict[] = ['missing', 'dead', 'never', 'dormant', 'unknown', 'active'];

@@ -73,6 +73,19 @@ test('oracle self-check: severity below the ungated one is flagged when the sink
   assert.match(a.unsound.join(), /verdict unknown but severity medium/);
 });
 
+test('oracle self-check: an op the engine cannot evaluate is no caller input; a function argument is', () => {
+  const gated = (inputs: string[]): Finding => {
+    const f = writeFinding('p00000_s0', { severity: 'medium' }, [['A', 'unknown'], ['B', 'unknown']]);
+    f.trigger.kind = 'input';
+    f.trigger.gates[0].predicate = { ...f.trigger.gates[0].predicate, source: 'input', variables: [], inputs };
+    return f;
+  };
+  for (const op of ['__inference_serve_1/Timestamp (Timestamp)', '__inference_serve_1/random_uniform/RandomUniform (RandomUniform)', '__inference_serve_1/None_Lookup/LookupTableFindV2 (LookupTableFindV2)'])
+    assert.match(judgeProgram(program, report([gated([op])]), ranUnderB)[1].unsound.join(), /severity medium is below the ungated high/, op);
+  // The copy TensorFlow keeps for a saved tf.function, gated on its own argument: input-driven by design.
+  assert.deepEqual(judgeProgram(program, report([gated(['__inference_h0_7/x (_Arg)'])]), ranUnderB).map((j) => j.unsound), [[], []]);
+});
+
 test('oracle self-check: sound verdicts pass, the worst of several findings for one sink counts', () => {
   const sound = judgeProgram(program, report([writeFinding('p00000_s0', {}, [['A', 'dormant'], ['B', 'active']])]), ranUnderB);
   assert.deepEqual(sound.map((j) => j.unsound), [[], []]);
