@@ -69,15 +69,17 @@ export async function protoSchemaJson() {
 /**
  * Files the bundled code reads at run time relative to its own URL: the .proto schemas
  * (`../proto/` from the bundle), the same schema as JSON (`./proto-schema.json`, loaded
- * instead of parsing the .proto text) and the op registry (`./op-registry.json`).
+ * instead of parsing the .proto text), the op registry (`./op-registry.json`) and the advisory table (`./advisories.json`).
  */
 async function copyRuntimeAssets(outDir) {
   writeFileSync(join(outDir, 'proto-schema.json'), JSON.stringify(await protoSchemaJson()));
   const protoOut = join(outDir, '..', 'proto');
   mkdirSync(protoOut, { recursive: true });
   for (const name of readdirSync(join(ROOT, 'main', 'proto'))) if (name.endsWith('.proto')) copyFileSync(join(ROOT, 'main', 'proto', name), join(protoOut, name));
-  const registry = join(ROOT, 'main', 'analysis', 'op-registry.json');
-  if (existsSync(registry)) copyFileSync(registry, join(outDir, 'op-registry.json'));
+  for (const table of ['op-registry.json', 'advisories.json']) {
+    const source = join(ROOT, 'main', 'analysis', table);
+    if (existsSync(source)) copyFileSync(source, join(outDir, table));
+  }
 }
 
 /** Electron main, preload and the analyzer worker into `outDir` (default dist/electron). */

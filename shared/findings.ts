@@ -15,6 +15,7 @@ export const CAPABILITIES = [
   'custom-op',
   'policy',
   'integrity',
+  'known-vulnerability',
 ] as const;
 export type Capability = (typeof CAPABILITIES)[number];
 
@@ -114,6 +115,22 @@ export interface Figure {
   edges: FigureEdge[];
 }
 
+/** A published TensorFlow advisory behind a `known-vulnerability` finding. */
+export interface AdvisoryRef {
+  /** PYSEC id of the PyPA advisory database. */
+  id: string;
+  /** CVE and GHSA ids. */
+  aliases: string[];
+  /** heap-out-of-bounds | use-after-free | null-dereference | check-failure | integer-overflow | division-by-zero | memory-exhaustion | other */
+  class: string;
+  /**
+   * With a runtime version: the lowest fixed release above it that the advisory leaves clean
+   * (null when none is recorded). Without one: the release from which no range applies.
+   */
+  fixedIn: string | null;
+  url: string;
+}
+
 export interface Finding {
   /** Stable within one report: `F1`, `F2`, ... in report order. */
   id: string;
@@ -137,6 +154,8 @@ export interface Finding {
   recommendation: string;
   /** Extra facts for specialised rules (e.g. Keras layer path, CVE id, element count). */
   details?: Record<string, string>;
+  /** `known-vulnerability` findings: the TensorFlow advisories of the op. */
+  advisories?: AdvisoryRef[];
 }
 
 /** How a checkpoint binds to the model, as TensorFlow's restore would bind it. */
@@ -205,6 +224,8 @@ export interface ScanReport {
     functionsAnalysed: number;
     unknownSemantics: string[];
     notes: string[];
+    /** The TensorFlow release the model was assessed for (`--tf-runtime`), or null/absent when none was given. */
+    tensorflowRuntime?: string | null;
   };
 }
 

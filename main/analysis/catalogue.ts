@@ -39,6 +39,7 @@ export const CAPABILITY_DESCRIPTIONS: Record<Capability, string> = {
   'custom-op': 'An op TensorFlow does not define: its kernel is native code shipped with the model and can do anything.',
   policy: 'An op outside the allowlist policy given for the scan.',
   integrity: 'A checkpoint or model file that fails its integrity checks (crc, bounds, size, fingerprint): what cannot be read cannot be judged safe.',
+  'known-vulnerability': 'An op whose TensorFlow kernel has published advisories (memory corruption, crashes) in the TensorFlow release that will serve the model.',
 };
 
 interface Where {

@@ -28,6 +28,7 @@ import { LIMITS } from '../formats/errors.ts';
 import { kerasFindings } from './keras.ts';
 import type { CheckpointBinding } from './checkpoint-binding.ts';
 import { tfliteFindings } from './tflite.ts';
+import { knownVulnerabilityFindings, type VulnerabilityGraph } from './known-vulnerabilities.ts';
 
 export interface ScanCheckpoint {
   label: string;
@@ -47,6 +48,8 @@ export interface ScanOptions {
   policy?: OpPolicy | null;
   isolation?: { isolated: boolean; description: string };
   toolVersion: string;
+  /** TensorFlow release that will serve the model (`--tf-runtime`): known kernel advisories of that release become findings. */
+  tfRuntime?: string | null;
   readTensor?: (ckpt: CheckpointIR, key: string) => Promise<TensorIR>;
   /** The time a time bomb is judged against (default: the time of the scan). */
   now?: Date;
@@ -105,6 +108,7 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
   let functionsAnalysed = 0;
   const modelDir = model.format === 'saved-model' ? model.path : null;
   const readTensor = options.readTensor ?? readCheckpointTensor;
+  const analysedGraphs: VulnerabilityGraph[] = [];
 
   const graphs: { meta: MetaGraphIR; metaLabel: string | null; prefix: string; inherited: GraphContext['inherited']; depth: number }[] = model.metaGraphs.map((meta) => ({
     meta,
@@ -129,6 +133,7 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
         writes: () => (writes ??= variableWrites(cg, naming, reach, ctx.constants)),
       };
       ctx.tables = buildTableIndex(cg, reach, modelDir, () => ctx.constants);
+      analysedGraphs.push(ctx);
       opsAnalysed += cg.scopes.reduce((a, s) => a + s.nodes.length, 0);
       functionsAnalysed += cg.scopes.length - 1;
       if (cg.cycles.length) notes.push(`Call cycles in the function library: ${cg.cycles.slice(0, 5).map((c) => c.join(' → ')).join('; ')}`);
@@ -161,6 +166,14 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
   }
   drafts.push(...formatFindings(model, errors));
   drafts.push(...integrityFindings(options.checkpoints));
+  const runtime = options.tfRuntime ?? null;
+  try {
+    const known = knownVulnerabilityFindings(model, analysedGraphs, runtime);
+    drafts.push(...known.drafts);
+    notes.push(...known.notes);
+  } catch (e) {
+    errors.push({ file: model.path, message: `known-vulnerability analysis failed: ${e instanceof Error ? e.message : String(e)}` });
+  }
   drafts.sort((a, b) => SEVERITY_RANK[b.severity] - SEVERITY_RANK[a.severity] || CAPABILITIES.indexOf(a.capability) - CAPABILITIES.indexOf(b.capability) || compareText(`${a.function ?? ''}/${a.node}`, `${b.function ?? ''}/${b.node}`));
   const findings: Finding[] = drafts.map((d, i) => ({ id: `F${i + 1}`, ...d }));
   for (const w of model.warnings) notes.push(w);
@@ -178,6 +191,7 @@ export async function scanModel(model: ModelIR, options: ScanOptions): Promise<S
       functionsAnalysed,
       unknownSemantics: [...unknownSemantics].sort(),
       notes,
+      ...(runtime !== null ? { tensorflowRuntime: runtime } : {}),
     },
   };
 }

@@ -2,7 +2,7 @@
 // 1 findings at or above it, 2 unreadable or unsupported input, 4 usage error.
 import { writeFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
-import { collect, collectScopeRemap, positiveInt } from './options.ts';
+import { collect, collectScopeRemap, positiveInt, tensorflowVersion } from './options.ts';
 import { reportDate } from '../report/date.ts';
 import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../shared/findings.ts';
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
@@ -106,6 +106,7 @@ export function buildProgram(): Command {
       .option('--output <file>', 'write the report to a file instead of standard output')
       .addOption(new Option('--fail-on <severity>', 'exit 1 when a finding is at or above this severity').choices([...SEVERITIES]).default('high'))
       .option('--policy <file>', 'op allowlist policy (JSON); every op outside it is a finding')
+      .option('--tf-runtime <version>', 'TensorFlow release that will serve the model: report the known kernel advisories of that release its ops expose', tensorflowVersion)
       .option('--pdf <file>', 'also write the PDF audit report')
       .option('--auditor <name>', 'auditor name printed on the PDF cover')
       .option('-r, --recursive', 'audit every model under the folder (a registry), on a pool of isolated workers')
@@ -115,6 +116,8 @@ export function buildProgram(): Command {
       .option('--shard <i/n>', 'with --recursive: audit only part i of n (by path relative to the folder)'),
   ).action(async (path: string, opts) => {
     if (opts.recursive) {
+      // The batch cache is keyed without a runtime: refuse rather than silently ignore it.
+      if (opts.tfRuntime) throw new CliExit(EXIT.usage, `${TOOL_NAME}: --tf-runtime is not supported with --recursive yet; scan each model on its own`);
       const code = await scanRegistryCommand(path, opts, workerOptions(opts));
       if (code !== EXIT.ok) throw new CliExit(code, '');
       return;
@@ -123,7 +126,7 @@ export function buildProgram(): Command {
       if (opts[flag] !== undefined) throw new CliExit(EXIT.usage, `${TOOL_NAME}: --${flag} needs --recursive`);
     }
     if (opts.format === 'jsonl') throw new CliExit(EXIT.usage, `${TOOL_NAME}: --format jsonl needs --recursive (one line per model)`);
-    const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, checkpointMaps: opts.checkpointMap, policy: opts.policy ?? null }, workerOptions(opts));
+    const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, checkpointMaps: opts.checkpointMap, policy: opts.policy ?? null, tfRuntime: opts.tfRuntime ?? null }, workerOptions(opts));
     const report = result.report;
     if (opts.format === 'json') emit(JSON.stringify(report, null, 2), opts.output);
     else if (opts.format === 'sarif') emit(JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2), opts.output);

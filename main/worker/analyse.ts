@@ -31,6 +31,8 @@ export interface AnalyseRequest {
   /** `OLD=NEW` scope remaps for name-based checkpoints (checkpoint scope = model scope). */
   checkpointMaps?: string[];
   policy?: string | null;
+  /** TensorFlow release that will serve the model: its known kernel advisories become findings. */
+  tfRuntime?: string | null;
   /** 'inspect' reads and summarises only; 'scan' (default) also analyses. */
   mode?: 'inspect' | 'scan';
   isolation?: { isolated: boolean; description: string };
@@ -96,6 +98,7 @@ export async function analyse(request: AnalyseRequest, clock?: PhaseClock): Prom
   const report = await scanModel(model, {
     checkpoints,
     policy,
+    tfRuntime: request.tfRuntime ?? null,
     toolVersion: TOOL_VERSION,
     isolation: request.isolation ?? { isolated: false, description: 'analysis ran in-process, without an OS sandbox' },
   });
