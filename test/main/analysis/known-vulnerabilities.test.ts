@@ -147,3 +147,70 @@ test('without --tf-runtime: one info line per op, nothing at medium or above fro
   assert.equal(r.analysis.tensorflowRuntime, undefined);
   assert.ok(!r.findings.some((f) => f.capability === 'known-vulnerability' && atLeast(f.severity, 'low')));
 });
+
+test('written with our own writer: StringNGrams in a library function nothing calls is low (unreachable); the reached one is high', async () => {
+  const { buildAndScan, call, constNode, fn, node, scalar, signature } = await import('./models.ts');
+  const ngrams = (name: string, data: string, splits: string) => node(name, 'StringNGrams', [data, splits]);
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), call('serve', 'main', ['x'])],
+    library: [
+      fn('main', [['text', 'DT_STRING']], [['y', 'DT_STRING']], [constNode('splits', 'DT_INT64', [2], [0, 1]), ngrams('grams', 'text', 'splits:output:0')], { y: 'grams:ngrams:0' }),
+      fn('never_called', [['text', 'DT_STRING']], [['y', 'DT_STRING']], [constNode('splits', 'DT_INT64', [2], [0, 1]), ngrams('grams', 'text', 'splits:output:0')], { y: 'grams:ngrams:0' }),
+    ],
+    signatures: [signature('serving_default', { y: 'serve:0' }, { text: 'x:0' })],
+    own: [scalar('v', 'DT_FLOAT', 0)],
+    tfRuntime: '2.4.0',
+  });
+  const found = known(report, 'StringNGrams');
+  assert.equal(found.length, 1, 'one finding per op, on its most exposed node');
+  assert.equal(found[0]!.function, 'main');
+  assert.equal(found[0]!.severity, 'high');
+  assert.equal(found[0]!.details?.nodes, '2');
+  assert.match(found[0]!.details?.otherNodes ?? '', /never_called\/grams/);
+
+  const deadOnly = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), node('y', 'Identity', ['x'])],
+    library: [fn('never_called', [['text', 'DT_STRING']], [['y', 'DT_STRING']], [constNode('splits', 'DT_INT64', [2], [0, 1]), ngrams('grams', 'text', 'splits:output:0')], { y: 'grams:ngrams:0' })],
+    signatures: [signature('serving_default', { y: 'y:0' }, { text: 'x:0' })],
+    own: [scalar('v', 'DT_FLOAT', 0)],
+    tfRuntime: '2.4.0',
+  });
+  const [dead] = known(deadOnly, 'StringNGrams');
+  assert.equal(dead?.severity, 'low');
+  assert.equal(dead?.reachability, 'dead');
+  assert.match(dead!.message, /nothing reaches/);
+});
+
+test('TFLite Flex op: the TensorFlow kernel behind FlexStringNGrams, fed by the model input', async () => {
+  const tflite = {
+    version: 3,
+    description: '',
+    operatorCodes: [],
+    subgraphs: [
+      {
+        name: 'main',
+        tensors: [
+          { name: 'text', type: 'STRING', shape: [-1] },
+          { name: 'splits', type: 'INT64', shape: [2] },
+          { name: 'ngrams', type: 'STRING', shape: [-1] },
+          { name: 'splits_out', type: 'INT64', shape: [2] },
+        ],
+        inputs: [0],
+        outputs: [2],
+        operators: [{ subgraph: 0, index: 0, opcode: 'FlexStringNGrams', custom: true, flexOp: 'StringNGrams', inputs: [0, 1], outputs: [2, 3] }],
+      },
+    ],
+    signatureDefs: [],
+    metadata: [],
+    flexNodes: [],
+  };
+  const model = { path: '/x/model.tflite', format: 'tflite', files: [], metaGraphs: [], tflite, warnings: [] } as unknown as ModelIR;
+  const r = await scanModel(model, { checkpoints: [], toolVersion: 'test', tfRuntime: '2.4.1' });
+  const [f] = known(r, 'StringNGrams');
+  assert.equal(f?.severity, 'high');
+  assert.match(f!.evidence[0]!, /main\/text/);
+  assert.match(f!.evidence[f!.evidence.length - 1]!, /FlexStringNGrams/);
+  tflite.subgraphs[0]!.inputs = [];
+  const [constant] = known(await scanModel(model, { checkpoints: [], toolVersion: 'test', tfRuntime: '2.4.1' }), 'StringNGrams');
+  assert.equal(constant?.severity, 'medium', 'tensors no operator produces and no input feeds are the model file');
+});

@@ -26,6 +26,8 @@ export interface BuiltModel {
   own: TensorToWrite[];
   alt?: TensorToWrite[];
   policy?: OpPolicy;
+  /** `--tf-runtime`: the TensorFlow release the known advisories are judged for. */
+  tfRuntime?: string;
 }
 
 export function signature(key: string, outputs: Record<string, string>, inputs: Record<string, string> = {}): SignatureIR {
@@ -70,7 +72,7 @@ export async function buildAndScan(model: BuiltModel): Promise<ScanReport> {
     await writeTensorBundle(join(dir, 'alt', 'ckpt'), model.alt);
     checkpoints.push({ label: 'alt', checkpoint: await openCheckpoint(join(dir, 'alt', 'ckpt')) });
   }
-  return scanModel(opened, { checkpoints, toolVersion: 'test', policy: model.policy ?? null });
+  return scanModel(opened, { checkpoints, toolVersion: 'test', policy: model.policy ?? null, tfRuntime: model.tfRuntime ?? null });
 }
 
 export function states(f: Finding): Record<string, string> {
