@@ -115,6 +115,9 @@ export interface Figure {
   edges: FigureEdge[];
 }
 
+/** Credit wherever advisory data is shown (the PyPA Advisory Database is CC BY 4.0). */
+export const ADVISORY_DATA_CREDIT = 'Data: PyPA Advisory Database, CC BY 4.0';
+
 /** A published TensorFlow advisory behind a `known-vulnerability` finding. */
 export interface AdvisoryRef {
   /** PYSEC id of the PyPA advisory database. */

@@ -40,6 +40,7 @@ const CAPABILITY_PHRASE: Record<string, string> = {
   'custom-op': 'custom native code',
   policy: 'ops outside the allowed policy',
   integrity: 'a checkpoint that fails its integrity checks',
+  'known-vulnerability': 'known TensorFlow kernel vulnerabilities',
 };
 
 export function capabilityPhrase(capability: string): string {
@@ -66,6 +67,8 @@ export const CAPABILITY_IMPACT: Record<string, string> = {
   policy: 'The model uses ops outside the allowed inference policy; their effects were not approved.',
   integrity:
     'A checkpoint is corrupt or was changed after export: its values cannot be read or trusted, so which branches it switches on cannot be judged.',
+  'known-vulnerability':
+    'The TensorFlow release that will serve the model has published bugs in the kernels of ops this model uses (out-of-bounds memory access, null dereferences, CHECK failures): inputs that reach those ops can crash the server or corrupt its memory.',
 };
 
 /** How a checkpoint binds to the model, in one line for the text report, the PDF and the UI. */

@@ -1,7 +1,7 @@
 // The audit PDF's content as a pdfmake document definition: cover, contents, executive
 // summary, one section per finding, sandbox runs, method and limits, appendix. Model text is
 // escaped (printable) before it is placed; pdfmake never interprets strings as markup.
-import { SEVERITIES, type Finding, type Severity } from '../../shared/findings.ts';
+import { ADVISORY_DATA_CREDIT, SEVERITIES, type Finding, type Severity } from '../../shared/findings.ts';
 import type { SandboxRunReport } from '../../shared/sandbox.ts';
 import { branchesToUnsafe, layoutFigure } from '../../shared/figure-layout.ts';
 import { figureToSvg } from '../../shared/figure-svg.ts';
@@ -107,6 +107,7 @@ function cover(doc: AuditDocument): Content[] {
       ['Model path', mono(report.model.path)],
       ['Format', t(report.model.format)],
       ['TensorFlow version', t(report.model.tensorflowVersion ?? summary.tensorflowVersion ?? 'unknown')],
+      ['TensorFlow runtime assessed', report.analysis.tensorflowRuntime ? t(report.analysis.tensorflowRuntime) : 'none given (known advisories listed per op, not judged)'],
       ['Producer', producers.length > 0 ? producers.join(', ') : 'unknown'],
       ['Meta graphs', tags.length > 0 ? t(tags.join('; ')) : 'none'],
       ['Checkpoints examined', { stack: checkpoints }],
@@ -329,6 +330,17 @@ export function findingSection(f: Finding, anchor: { idPrefix: string; parentId:
   }
   const figure = figureContent(f);
   if (figure) body.push(figure);
+  if (f.advisories && f.advisories.length > 0) {
+    body.push(
+      { text: 'Advisories', style: 'h3' },
+      dataTable(
+        ['Advisory', 'Aliases', 'Class', 'Fixed in'],
+        f.advisories.map((a) => [{ text: t(a.id), link: a.url, color: '#1d4ed8' }, mono(a.aliases.join(', ')), t(a.class), t(a.fixedIn ?? 'no fix recorded')]),
+        [84, '*', 90, 60],
+      ),
+      { text: ADVISORY_DATA_CREDIT, style: 'small', margin: [0, 0, 0, 6] },
+    );
+  }
   if (f.details && Object.keys(f.details).length > 0) {
     body.push(
       { text: 'Details', style: 'h3' },

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { isAbsolute, relative, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { SEVERITY_RANK, type Finding, type ScanReport, type Severity } from '../../shared/findings.ts';
+import { ADVISORY_DATA_CREDIT, SEVERITY_RANK, type Finding, type ScanReport, type Severity } from '../../shared/findings.ts';
 import { CAPABILITY_IMPACT, capabilityPhrase } from '../../shared/report.ts';
 
 export const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
@@ -74,9 +74,12 @@ function ruleDescriptor(rule: string, findings: Finding[]) {
   const recommendation = findings[0].recommendation;
   const explanation =
     'Each alert names the graph node, the function holding it, the chain of nodes that proves it and, for checkpoint-driven branches, whether each examined checkpoint activates it.';
+  const advisories = [...new Map(findings.flatMap((f) => f.advisories ?? []).map((a) => [a.id, a])).values()];
+  const advisoryLines = advisories.length ? [`Advisories: ${advisories.map((a) => `${[a.id, ...a.aliases].join(' / ')} (${a.class}${a.fixedIn ? `, fixed in ${a.fixedIn}` : ''}) ${a.url}`).join('; ')}. ${ADVISORY_DATA_CREDIT}.`] : [];
   const text = [
     `${humanize(rule)}: TensorFlow ops (${ops.join(', ')}) with ${phrases}.`,
     ...impact,
+    ...advisoryLines,
     explanation,
     recommendation ? `Recommendation: ${recommendation}` : '',
     'Reproduce safely with `tfaudit sandbox <model> --checkpoint <prefix>`.',
@@ -92,6 +95,8 @@ function ruleDescriptor(rule: string, findings: Finding[]) {
         `## ${humanize(rule)}`,
         `Ops: ${ops.map((o) => '`' + o + '`').join(', ')}. Capability: ${phrases}.`,
         ...impact,
+        ...advisories.map((a) => `- [${a.id}](${a.url}) ${a.aliases.join(', ')}: ${a.class}${a.fixedIn ? `, fixed in ${a.fixedIn}` : ''}`),
+        advisories.length ? `_${ADVISORY_DATA_CREDIT}._` : '',
         explanation,
         recommendation ? `**Recommendation:** ${recommendation}` : '',
         'Reproduce safely: `tfaudit sandbox <model> --checkpoint <prefix>`.',
@@ -99,6 +104,7 @@ function ruleDescriptor(rule: string, findings: Finding[]) {
         .filter(Boolean)
         .join('\n\n'),
     },
+    ...advisoryHelp(findings),
     defaultConfiguration: { level: sarifLevel(worst) },
     properties: {
       tags: ['security', 'tensorflow', 'model', ...capabilities],
@@ -112,6 +118,12 @@ function ruleDescriptor(rule: string, findings: Finding[]) {
 function integrityFile(f: Finding): string {
   const cited = /^(\/[^:]+?\.(?:index|data-\d+-of-\d+)):/.exec(f.evidence[0] ?? '');
   return cited?.[1] ?? f.details!.file!;
+}
+
+/** Known-vulnerability rules link to the advisory (the first one; all are listed in the help text). */
+function advisoryHelp(findings: Finding[]): { helpUri?: string } {
+  const first = findings.flatMap((f) => f.advisories ?? [])[0];
+  return first ? { helpUri: first.url } : {};
 }
 
 function fingerprint(f: Finding): string {
@@ -167,6 +179,7 @@ export function renderSarif(report: ScanReport, options: SarifOptions = {}): obj
       trigger: f.trigger,
       evidence: f.evidence,
       arguments: f.arguments,
+      ...(f.advisories ? { advisories: f.advisories, advisoryData: ADVISORY_DATA_CREDIT } : {}),
     },
   }));
 

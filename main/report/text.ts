@@ -1,6 +1,6 @@
 // `tfaudit scan --format text`: findings grouped by severity, each with the chain that proves
 // it, for reading in a terminal. Colour (ANSI) only when asked; model text is always escaped.
-import { SEVERITIES, type Finding, type ScanReport, type Severity } from '../../shared/findings.ts';
+import { ADVISORY_DATA_CREDIT, SEVERITIES, type Finding, type ScanReport, type Severity } from '../../shared/findings.ts';
 import { countBySeverity, coverageSummary, verdictSentence } from '../../shared/report.ts';
 import { printable as p } from './printable.ts';
 
@@ -57,6 +57,10 @@ function findingLines(f: Finding, paint: Paint): string[] {
   if (f.details) {
     for (const [k, v] of Object.entries(f.details)) out.push(`      ${p(k)}: ${p(v)}`);
   }
+  if (f.advisories && f.advisories.length > 0) {
+    out.push(`      advisories (${ADVISORY_DATA_CREDIT}):`);
+    for (const a of f.advisories) out.push(`        ${p(a.id)} ${a.aliases.map(p).join(' ')}  ${p(a.class)}${a.fixedIn ? `, fixed in ${p(a.fixedIn)}` : ', no fix recorded'}  ${p(a.url)}`);
+  }
   if (f.recommendation) out.push(`      ${paint('1', 'recommendation:')} ${p(f.recommendation)}`);
   return out;
 }
@@ -67,6 +71,7 @@ export function renderTextReport(report: ScanReport, options: TextReportOptions 
   const m = report.model;
   lines.push(paint('1', `${p(report.tool.name)} ${p(report.tool.version)}: ${p(m.path)}`));
   lines.push(`format ${p(m.format)}, TensorFlow ${m.tensorflowVersion ? p(m.tensorflowVersion) : 'unknown'}, ${m.files.length} file(s)`);
+  if (report.analysis.tensorflowRuntime) lines.push(`TensorFlow runtime assessed: ${p(report.analysis.tensorflowRuntime)}`);
   for (const c of report.checkpoints) {
     lines.push(`checkpoint ${p(c.path)}`);
     const coverage = coverageSummary(c);
