@@ -285,8 +285,11 @@ export function knownVulnerabilityFindings(model: ModelIR, graphs: Vulnerability
   return { drafts: kept, notes };
 }
 
+const REACH_RANK: Record<Reachability, number> = { signature: 5, graph: 4, unknown: 3, load: 2, saver: 1, dead: 0 };
+
 function infoFinding(op: string, list: Occurrence[], advisories: readonly Advisory[]): Draft {
-  const rep = list[0]!;
+  // The most exposed node by when it runs (no data-flow search: nothing is judged without a runtime).
+  const rep = list.reduce((best, o) => (REACH_RANK[o.reachability] > REACH_RANK[best.reachability] ? o : best), list[0]!);
   const clear = clearFrom(advisories);
   const served = clear ? `served on TensorFlow older than ${clear}` : 'served on any TensorFlow release in the advisory data (one advisory has no fixed release)';
   return {
