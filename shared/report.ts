@@ -103,6 +103,12 @@ export function verdictSentence(report: ScanReport): string {
       : 'No unsafe capability at medium or higher severity found by static analysis.';
   }
   const phrase = capabilityPhrase(top.capability);
+  if (top.capability === 'known-vulnerability') {
+    const runtime = report.analysis.tensorflowRuntime ?? 'the given TensorFlow';
+    return top.severity === 'high' || top.severity === 'critical'
+      ? `Unsafe on TensorFlow ${runtime}: any caller can reach ops with ${phrase} (upgrade TensorFlow).`
+      : `Caution on TensorFlow ${runtime}: the model uses ops with ${phrase} that crash the server or need a crafted model or checkpoint to trigger.`;
+  }
   switch (top.severity) {
     case 'critical':
       if (top.trigger.kind === 'environment') return `Unsafe: the run-time environment (clock, randomness or data read at run time) triggers ${phrase}, and it does now.`;
