@@ -348,7 +348,6 @@ function feedWords(feed: FeedResult): string {
 function common(op: string, rep: Occurrence, list: Occurrence[]): Pick<Draft, 'rule' | 'capability' | 'op' | 'node' | 'function' | 'metaGraph' | 'arguments' | 'reachability' | 'entryPoints'> & { details: Record<string, string> } {
   const details: Record<string, string> = { nodes: String(list.length) };
   if (list.length > 1) details.otherNodes = list.filter((o) => o !== rep).slice(0, 12).map((o) => o.location).join('; ') + (list.length > 13 ? `; … ${list.length - 13} more` : '');
-  details.advisoryData = advisoryCredit();
   return {
     rule: `known-vulnerability/${op}`,
     capability: 'known-vulnerability',
