@@ -7,6 +7,7 @@ import { DropOverlay, DropZone } from './components/DropZone.tsx';
 import { FindingsTable } from './components/FindingsTable.tsx';
 import { BranchView } from './components/BranchView.tsx';
 import { CheckpointBar, CheckpointPanel } from './components/CheckpointPanel.tsx';
+import { RuntimeSetting } from './components/RuntimeSetting.tsx';
 import { ModelOverview } from './components/ModelOverview.tsx';
 import { SandboxPanel } from './components/SandboxPanel.tsx';
 import { SeverityBadge } from './components/common.tsx';
@@ -240,6 +241,7 @@ export function App() {
           <DropOverlay />
           <div className="subheader">
             <CheckpointBar />
+            <RuntimeSetting />
           </div>
           <VerdictBanner />
           <Notice />

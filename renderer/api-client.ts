@@ -129,6 +129,7 @@ export function createHttpApi(base = '', token: string | null = null): TfauditAp
     },
     openRecent: () => Promise.reject(new HttpApiError('bad-request', 'the web host keeps no recent-files list')),
     getAudit: (auditId) => call(CHANNELS.getAudit, { auditId }),
+    setRuntime: (auditId, tfRuntime) => call(CHANNELS.setRuntime, { auditId, tfRuntime }),
     exportPdf: (auditId, auditor) => call(CHANNELS.exportPdf, { auditId, auditor }),
     vulnReport: (auditId, findingId) => call(CHANNELS.vulnReport, { auditId, findingId }),
     openRegistryModel: (registryId, rowId) => call(CHANNELS.openRegistryModel, { registryId, rowId }),

@@ -68,6 +68,8 @@ export interface WorkbenchState {
   addCheckpointFiles(files: File[]): Promise<void>;
   addCheckpointDialog(): Promise<void>;
   exportPdf(): Promise<void>;
+  /** Re-assess the audit for the TensorFlow release that will serve the model (null: none). */
+  setRuntime(tfRuntime: string | null): Promise<void>;
   setTab(tab: Tab): void;
   selectCheckpoint(id: string): void;
   selectFinding(id: string | null, tab?: Tab): void;
@@ -221,6 +223,16 @@ export function createWorkbenchStore(api: TfauditApi): StoreApi<WorkbenchState> 
         withAudit('Adding checkpoints…', async (view) => {
           const next = await api.addCheckpointsDialog(view.auditId);
           if (next) set({ view: next, checkpointId: pickCheckpoint(next, get().checkpointId, false), notice: { kind: 'info', text: addedNotice(view, next) } });
+        }),
+      setRuntime: (tfRuntime) =>
+        withAudit(tfRuntime ? `Assessing for TensorFlow ${tfRuntime}…` : 'Clearing the TensorFlow runtime…', async (view) => {
+          const next = await api.setRuntime(view.auditId, tfRuntime);
+          const count = next.report.findings.filter((f) => f.capability === 'known-vulnerability' && f.severity !== 'info').length;
+          set({
+            view: next,
+            checkpointId: pickCheckpoint(next, get().checkpointId, false),
+            notice: { kind: 'info', text: tfRuntime ? `TensorFlow ${tfRuntime}: ${count} op${count === 1 ? '' : 's'} with known kernel vulnerabilities.` : 'No TensorFlow runtime: advisories are listed per op, not judged.' },
+          });
         }),
       exportPdf: () =>
         withAudit('Rendering PDF…', async (view) => {

@@ -87,6 +87,8 @@ export const CHANNELS = {
   /** Electron only: reopen entry N of the recent-files list main keeps (page script never names the path). */
   openRecent: 'audit:open-recent',
   getAudit: 'audit:get',
+  /** Re-assess the open audit for the TensorFlow release that will serve it (null: none). */
+  setRuntime: 'audit:set-runtime',
   exportPdf: 'audit:export-pdf',
   vulnReport: 'audit:vuln-report',
   openRegistryModel: 'registry:open-model',
@@ -113,6 +115,8 @@ export interface TfauditApi {
   addCheckpointsDropped(auditId: string, files: File[]): Promise<AuditView>;
   addCheckpointsDialog(auditId: string): Promise<AuditView | null>;
   getAudit(auditId: string): Promise<AuditView>;
+  /** Known TensorFlow kernel advisories judged for this release (`2.11.0`), or listed per op when null. */
+  setRuntime(auditId: string, tfRuntime: string | null): Promise<AuditView>;
   /** Electron: asks where to save and returns the path; web: returns a download URL. */
   exportPdf(auditId: string, auditor: string | null): Promise<{ savedTo: string | null; downloadUrl: string | null }>;
   vulnReport(auditId: string, findingId: string): Promise<{ markdown: string }>;
@@ -144,6 +148,7 @@ export const INVOKE_CHANNELS = [
   CHANNELS.addCheckpointsDialog,
   CHANNELS.openRecent,
   CHANNELS.getAudit,
+  CHANNELS.setRuntime,
   CHANNELS.exportPdf,
   CHANNELS.vulnReport,
   CHANNELS.openRegistryModel,
@@ -165,6 +170,7 @@ export interface AuditIdRequest { auditId: string }
 export interface OpenRecentRequest { index: number }
 /** What travels on CHANNELS.menuCommand. */
 export interface MenuCommandMessage { command: MenuCommand; recentIndex?: number }
+export interface SetRuntimeRequest { auditId: string; tfRuntime: string | null }
 export interface ExportPdfRequest { auditId: string; auditor: string | null }
 export interface VulnReportRequest { auditId: string; findingId: string }
 export interface OpenRegistryModelRequest { registryId: string; rowId: string }
@@ -291,6 +297,15 @@ export function validateGetAuditRequest(x: unknown): asserts x is AuditIdRequest
   checkId(o.auditId, 'auditId');
 }
 
+/** A release as PyPI spells it: `2.11.0`, `2.4.0rc1`, `2.16.0-rc0` (main checks it again when parsing). */
+const RUNTIME_PATTERN = /^\d{1,4}(\.\d{1,6}){0,3}([-_.]?(a|b|rc)\d{0,4})?$/;
+
+export function validateSetRuntimeRequest(x: unknown): asserts x is SetRuntimeRequest {
+  const o = plainObject(x, 'request', ['auditId', 'tfRuntime']);
+  checkId(o.auditId, 'auditId');
+  if (o.tfRuntime !== null && (typeof o.tfRuntime !== 'string' || !RUNTIME_PATTERN.test(o.tfRuntime))) fail('tfRuntime must be a TensorFlow release such as 2.11.0 or 2.4.0rc1, or null');
+}
+
 function checkAuditor(o: Record<string, unknown>): void {
   if (o.auditor !== null && (typeof o.auditor !== 'string' || o.auditor.length > REQUEST_LIMITS.maxAuditorLength || /[\u0000-\u001f]/.test(o.auditor))) {
     fail(`auditor must be a name of at most ${REQUEST_LIMITS.maxAuditorLength} printable characters, or null`);
@@ -350,6 +365,7 @@ export const IPC_VALIDATORS: Record<InvokeChannel, (x: unknown) => void> = {
   [CHANNELS.addCheckpointsDialog]: validateAddCheckpointsDialogRequest,
   [CHANNELS.openRecent]: validateOpenRecentRequest,
   [CHANNELS.getAudit]: validateGetAuditRequest,
+  [CHANNELS.setRuntime]: validateSetRuntimeRequest,
   [CHANNELS.exportPdf]: validateExportPdfRequest,
   [CHANNELS.vulnReport]: validateVulnReportRequest,
   [CHANNELS.openRegistryModel]: validateOpenRegistryModelRequest,

@@ -15,6 +15,7 @@ import {
   type OpenRegistryModelRequest,
   type AddCheckpointsDroppedRequest,
   type AuditIdRequest,
+  type SetRuntimeRequest,
   type ExportPdfRequest,
   type OpenDialogRequest,
   type OpenDroppedRequest,
@@ -100,6 +101,7 @@ export function ipcHandlers(electron: Pick<Electron, 'dialog'>, deps: IpcDeps): 
       return view;
     },
     [CHANNELS.getAudit]: async (p: AuditIdRequest) => backend.get(p.auditId),
+    [CHANNELS.setRuntime]: async (p: SetRuntimeRequest) => backend.setRuntime(p.auditId, p.tfRuntime),
     [CHANNELS.exportPdf]: async (p: ExportPdfRequest) => {
       const view = backend.get(p.auditId);
       const stem = (view.report.model.path.split(/[\\/]/).filter(Boolean).pop() ?? 'model').replace(/[^A-Za-z0-9._-]/g, '_');

@@ -52,6 +52,7 @@ export function createPreloadApi(electron: PreloadElectron): TfauditApi {
     addCheckpointsDialog: (auditId) => call(CHANNELS.addCheckpointsDialog, { auditId }),
     openRecent: (index) => call(CHANNELS.openRecent, { index }),
     getAudit: (auditId) => call(CHANNELS.getAudit, { auditId }),
+    setRuntime: (auditId, tfRuntime) => call(CHANNELS.setRuntime, { auditId, tfRuntime }),
     exportPdf: (auditId, auditor) => call(CHANNELS.exportPdf, { auditId, auditor }),
     vulnReport: (auditId, findingId) => call(CHANNELS.vulnReport, { auditId, findingId }),
     openRegistryModel: (registryId, rowId) => call(CHANNELS.openRegistryModel, { registryId, rowId }),

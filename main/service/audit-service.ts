@@ -19,6 +19,7 @@ import { DEFAULT_WORKER_OPTIONS, runAnalysisWorker, type WorkerOptions } from '.
 import { renderAuditPdf } from '../report/pdf.ts';
 import { renderVulnReport } from '../report/vuln.ts';
 import { derivePolicy } from '../sandbox/policy.ts';
+import { parseVersion } from '../analysis/advisories.ts';
 import { SandboxManager, removeRunFiles } from '../sandbox/run.ts';
 
 export { ApiFailure };
@@ -27,6 +28,8 @@ interface Audit {
   id: string;
   model: string;
   checkpoints: string[];
+  /** TensorFlow release the audit is assessed for, or null. */
+  tfRuntime: string | null;
   result: AnalyseResult;
   sandboxRuns: SandboxRunReport[];
 }
@@ -113,8 +116,8 @@ export class AuditService {
     const root = registryFolder(paths);
     if (root) return this.openRegistry(root);
     const { model, checkpoints } = splitDroppedPaths(paths);
-    const result = await this.analyse(model, checkpoints);
-    const audit: Audit = { id: randomUUID(), model, checkpoints, result, sandboxRuns: [] };
+    const result = await this.analyse(model, checkpoints, null);
+    const audit: Audit = { id: randomUUID(), model, checkpoints, tfRuntime: null, result, sandboxRuns: [] };
     this.audits.set(audit.id, audit);
     return this.view(audit);
   }
@@ -151,8 +154,8 @@ export class AuditService {
     const index = /^m\d+$/.test(rowId) ? Number(rowId.slice(1)) - 1 : -1;
     const model = registry.models[index];
     if (!model) throw new ApiFailure('not-found', `no row ${rowId} in this registry`);
-    const result = await this.analyse(model.path, model.checkpoints);
-    const audit: Audit = { id: randomUUID(), model: model.path, checkpoints: [...model.checkpoints], result, sandboxRuns: [] };
+    const result = await this.analyse(model.path, model.checkpoints, null);
+    const audit: Audit = { id: randomUUID(), model: model.path, checkpoints: [...model.checkpoints], tfRuntime: null, result, sandboxRuns: [] };
     this.audits.set(audit.id, audit);
     return this.view(audit);
   }
@@ -181,8 +184,18 @@ export class AuditService {
     // Dropping only checkpoint files makes the first of them "the model": here it is a checkpoint.
     if (!paths.some((p) => !CHECKPOINT_FILE.test(p)) || CHECKPOINT_FILE.test(added.model) || added.checkpoints.length === 0) extra.unshift(added.model);
     const checkpoints = [...audit.checkpoints, ...extra.filter((c) => !audit.checkpoints.includes(c))];
-    audit.result = await this.analyse(audit.model, checkpoints);
+    audit.result = await this.analyse(audit.model, checkpoints, audit.tfRuntime);
     audit.checkpoints = checkpoints;
+    return this.view(audit);
+  }
+
+  /** Analyses the audit again for the TensorFlow release that will serve the model. */
+  async setRuntime(auditId: string, tfRuntime: string | null): Promise<AuditView> {
+    const audit = this.audit(auditId);
+    const version = tfRuntime === null ? null : parseVersion(tfRuntime);
+    if (tfRuntime !== null && (!version || version.post)) throw new ApiFailure('bad-request', `${JSON.stringify(tfRuntime)} is not a TensorFlow release (e.g. 2.11.0 or 2.4.0rc1)`);
+    audit.result = await this.analyse(audit.model, audit.checkpoints, version ? version.text : null);
+    audit.tfRuntime = version ? version.text : null;
     return this.view(audit);
   }
 
@@ -266,9 +279,9 @@ export class AuditService {
     this.registries.clear();
   }
 
-  private async analyse(model: string, checkpoints: string[]): Promise<AnalyseResult> {
+  private async analyse(model: string, checkpoints: string[], tfRuntime: string | null): Promise<AnalyseResult> {
     this.emit({ stage: 'parse', message: `reading ${basename(model)}`, fraction: null });
-    const request: AnalyseRequest = { model, checkpoints };
+    const request: AnalyseRequest = tfRuntime ? { model, checkpoints, tfRuntime } : { model, checkpoints };
     const result = this.analyseOverride
       ? await this.analyseOverride(request, (e) => this.emit(e))
       : await runAnalysisWorker(request, {

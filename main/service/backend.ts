@@ -11,6 +11,7 @@ export interface AuditBackend {
   exportRegistryPdf(registryId: string, auditor: string | null): Promise<Uint8Array>;
   addCheckpoints(auditId: string, paths: string[]): Promise<AuditView>;
   get(auditId: string): AuditView;
+  setRuntime(auditId: string, tfRuntime: string | null): Promise<AuditView>;
   exportPdf(auditId: string, auditor: string | null): Promise<Uint8Array>;
   vulnReport(auditId: string, findingId: string): Promise<string>;
   sandboxPlan(auditId: string, findingId: string | null, overrides: SandboxOverrides): Promise<SandboxPolicy>;

@@ -17,6 +17,7 @@ import {
   validateExportRegistryPdfRequest,
   validateOpenRegistryModelRequest,
   validateGetAuditRequest,
+  validateSetRuntimeRequest,
   validateOpenUploadedRequest,
   validateSandboxLaunchRequest,
   validateSandboxPlanRequest,
@@ -178,6 +179,9 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       case CHANNELS.getAudit:
         validateGetAuditRequest(body);
         return backend.get(body.auditId);
+      case CHANNELS.setRuntime:
+        validateSetRuntimeRequest(body);
+        return backend.setRuntime(body.auditId, body.tfRuntime);
       case CHANNELS.exportPdf: {
         validateExportPdfRequest(body);
         const pdf = await backend.exportPdf(body.auditId, body.auditor);

@@ -1,7 +1,7 @@
 // The findings table: sortable, filterable by severity, capability and text; each row expands
 // to the evidence chain (variable → predicate → control flow → branch → unsafe op).
 import { Fragment, useMemo, useState } from 'react';
-import { CAPABILITIES, SEVERITIES, type Capability, type Finding } from '../../shared/findings.ts';
+import { ADVISORY_DATA_CREDIT, CAPABILITIES, SEVERITIES, type Capability, type Finding } from '../../shared/findings.ts';
 import type { CheckpointRef, AuditView } from '../../shared/api.ts';
 import { selectedCheckpoint, useWorkbench } from '../store.ts';
 import { activationFor, displayPath, filterFindings, findingState, sandboxVerdict, SANDBOX_LABEL, sortFindings, type SortKey } from '../verdict.ts';
@@ -262,6 +262,25 @@ function FindingDetail({ finding, view, checkpoint }: { finding: Finding; view: 
                 ))}
               </tbody>
             </table>
+          )}
+          {finding.advisories && finding.advisories.length > 0 && (
+            <>
+              <h4>Advisories</h4>
+              <table className="kv" data-testid="advisories">
+                <tbody>
+                  {finding.advisories.map((a) => (
+                    <tr key={a.id}>
+                      <th className="mono">{a.id}</th>
+                      <td>
+                        <span className="tag">{a.class}</span> {a.fixedIn ? <>fixed in {a.fixedIn}</> : <>no fix recorded</>}
+                        <div className="muted small mono">{[...a.aliases, a.url].join(' · ')}</div>
+                      </td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+              <p className="muted small">{ADVISORY_DATA_CREDIT}</p>
+            </>
           )}
           <h4>Recommendation</h4>
           <p>{finding.recommendation}</p>

@@ -30,6 +30,7 @@ function api(overrides: Partial<TfauditApi> = {}): { api: TfauditApi; calls: str
     addCheckpointsDialog: async () => null,
     openRecent: async () => p1View(),
     getAudit: async () => p1View(),
+    setRuntime: async () => p1View(),
     exportPdf: async () => ({ savedTo: null, downloadUrl: null }),
     vulnReport: async () => ({ markdown: '' }),
     openRegistryModel: async (registryId, rowId) => {

@@ -17,6 +17,7 @@ function scriptedApi(overrides: Partial<TfauditApi> = {}) {
     addCheckpointsDialog: async () => null,
     openRecent: async () => p1View(),
     getAudit: async () => p1View(),
+    setRuntime: async () => p1View(),
     exportPdf: async () => ({ savedTo: '/tmp/x.pdf', downloadUrl: null }),
     vulnReport: async () => ({ markdown: '' }),
     openRegistryModel: async () => p1View(),

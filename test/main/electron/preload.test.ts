@@ -45,6 +45,7 @@ const API_KEYS = [
   'sandboxLaunch',
   'sandboxPlan',
   'sandboxStop',
+  'setRuntime',
   'vulnReport',
 ];
 
@@ -75,6 +76,7 @@ test('each call invokes its own channel with its own payload shape', async () =>
   await api.addCheckpointsDialog('a1');
   await api.openRecent(2);
   await api.getAudit('a1');
+  await api.setRuntime('a1', '2.4.1');
   await api.exportPdf('a1', null);
   await api.vulnReport('a1', 'F1');
   await api.sandboxPlan('a1', 'F1', { allowNetwork: false });
@@ -85,6 +87,7 @@ test('each call invokes its own channel with its own payload shape', async () =>
     { channel: CHANNELS.addCheckpointsDialog, payload: { auditId: 'a1' } },
     { channel: CHANNELS.openRecent, payload: { index: 2 } },
     { channel: CHANNELS.getAudit, payload: { auditId: 'a1' } },
+    { channel: CHANNELS.setRuntime, payload: { auditId: 'a1', tfRuntime: '2.4.1' } },
     { channel: CHANNELS.exportPdf, payload: { auditId: 'a1', auditor: null } },
     { channel: CHANNELS.vulnReport, payload: { auditId: 'a1', findingId: 'F1' } },
     { channel: CHANNELS.sandboxPlan, payload: { auditId: 'a1', findingId: 'F1', overrides: { allowNetwork: false } } },

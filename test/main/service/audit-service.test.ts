@@ -1,7 +1,7 @@
 // The audit service behind the app and the web host: dropped-path grouping, a real analysis
 // of crafted P1 in the worker, and a worker that dies or hangs leaving the service usable.
 import { test } from 'node:test';
-import type { AuditView } from '../../../shared/api.ts';
+import { isRegistryView, type AuditView } from '../../../shared/api.ts';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { AuditService, ApiFailure, splitDroppedPaths } from '../../../main/service/audit-service.ts';
@@ -48,4 +48,32 @@ test('a worker that runs out of memory or time rejects; the service keeps workin
   const view = (await fine.open([crafted('P5_tile_dos')])) as AuditView;
   assert.ok(view.report.findings.length > 0);
   await Promise.all([starved.dispose(), slow.dispose(), fine.dispose()]);
+});
+
+test('setRuntime analyses the audit again for that TensorFlow release and keeps it for added checkpoints', async () => {
+  const requests: { tfRuntime?: string | null; checkpoints: string[] }[] = [];
+  const { p1View } = await import('../../renderer/fixtures.ts');
+  const service = new AuditService({
+    isolation: 'off',
+    analyse: async (request) => {
+      requests.push({ tfRuntime: request.tfRuntime, checkpoints: request.checkpoints });
+      const view = p1View();
+      return { summary: view.summary, report: { ...view.report, analysis: { ...view.report.analysis, ...(request.tfRuntime ? { tensorflowRuntime: request.tfRuntime } : {}) } } };
+    },
+  });
+  try {
+    const opened = await service.open(['/models/m']);
+    assert.ok(!isRegistryView(opened));
+    const view = opened;
+    const assessed = await service.setRuntime(view.auditId, '2.4.1');
+    assert.equal(assessed.report.analysis.tensorflowRuntime, '2.4.1');
+    await service.addCheckpoints(view.auditId, ['/c/x.index']);
+    await assert.rejects(service.setRuntime(view.auditId, 'newest'), { code: 'bad-request' });
+    const cleared = await service.setRuntime(view.auditId, null);
+    assert.equal(cleared.report.analysis.tensorflowRuntime, undefined);
+    assert.deepEqual(requests.map((r) => r.tfRuntime ?? null), [null, '2.4.1', '2.4.1', null]);
+    assert.deepEqual(requests[2]!.checkpoints, ['/c/x']);
+  } finally {
+    await service.dispose();
+  }
 });

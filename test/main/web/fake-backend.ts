@@ -37,6 +37,10 @@ export function fakeBackend(view: AuditView = p1View()) {
       record('exportRegistryPdf', registryId, auditor);
       return new TextEncoder().encode('%PDF-1.7 fake registry');
     },
+    async setRuntime(auditId, tfRuntime) {
+      record('setRuntime', auditId, tfRuntime);
+      return view;
+    },
     async exportPdf(auditId, auditor) {
       record('exportPdf', auditId, auditor);
       return new TextEncoder().encode('%PDF-1.7 fake');

@@ -159,6 +159,8 @@ test('open-dropped opens the uploaded batch through the service; bad payloads ne
     [CHANNELS.sandboxPlan, { auditId: 'a1', findingId: null, overrides: { memoryMb: -1 } }],
     [CHANNELS.exportPdf, { auditId: 'a1', auditor: 'x\u0000' }],
     [CHANNELS.openDialog, { kind: 'file' }],
+    [CHANNELS.setRuntime, { auditId: 'a1', tfRuntime: '2.4; rm -rf /' }],
+    [CHANNELS.setRuntime, { auditId: 'a1' }],
   ] as const) {
     const reply = await post(server, channel, payload);
     assert.equal(reply.status, 400, `${channel} ${JSON.stringify(payload)}`);
@@ -240,4 +242,11 @@ test('a worker crash comes back as worker-crashed and the host keeps serving', a
   } finally {
     await own.close();
   }
+});
+
+test('set-runtime passes the TensorFlow release (or null) to the service', async () => {
+  const before = fake.calls.length;
+  assert.equal((await post(server, CHANNELS.setRuntime, { auditId: 'a1', tfRuntime: '2.4.0rc1' })).status, 200);
+  assert.equal((await post(server, CHANNELS.setRuntime, { auditId: 'a1', tfRuntime: null })).status, 200);
+  assert.deepEqual(fake.calls.slice(before).filter((c) => c.method === 'setRuntime').map((c) => c.args), [['a1', '2.4.0rc1'], ['a1', null]]);
 });
