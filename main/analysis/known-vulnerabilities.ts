@@ -253,6 +253,28 @@ function ranked(o: Occurrence): number {
   return 1 + (callerRuns ? 10 : 0) + FEED_RANK[o.feed().feed];
 }
 
+/** Nodes of one op traced for their feed; the rest count as caller-fed (unknown is dangerous). */
+const MAX_TRACED_NODES = 64;
+
+/**
+ * The op's most exposed node. Nodes are traced in order of when they run, stopping at the first
+ * that a caller both runs and feeds: nothing ranks above it.
+ */
+function mostExposed(list: Occurrence[]): { rep: Occurrence; untraced: number } {
+  const order = [...list].sort((a, b) => REACH_RANK[b.reachability] - REACH_RANK[a.reachability]);
+  let best: Occurrence | null = null;
+  let bestRank = -1;
+  let traced = 0;
+  for (const o of order) {
+    if (traced >= MAX_TRACED_NODES) break;
+    traced++;
+    const r = ranked(o);
+    if (r > bestRank) [best, bestRank] = [o, r];
+    if (bestRank === 1 + 10 + FEED_RANK.input) return { rep: best!, untraced: 0 };
+  }
+  return { rep: best!, untraced: list.length - traced };
+}
+
 const advisoryRef = (a: Advisory, version: Version | null): AdvisoryRef => ({
   id: a.id,
   aliases: [...a.cve, ...a.ghsa],
@@ -307,8 +329,13 @@ function infoFinding(op: string, list: Occurrence[], advisories: readonly Adviso
 function runtimeFinding(op: string, list: Occurrence[], all: readonly Advisory[], version: Version): Draft | null {
   const advisories = all.filter((a) => affects(a, version));
   if (!advisories.length) return null;
-  const rep = [...list].sort((a, b) => ranked(b) - ranked(a))[0]!;
-  const feed = rep.feed();
+  const { rep, untraced } = mostExposed(list);
+  const traced = rep.feed();
+  // Nodes left untraced could be fed by a caller: without proof otherwise, they are taken as such.
+  const feed: FeedResult =
+    untraced > 0 && REACH_LIVE.has(rep.reachability) && traced.feed !== 'input'
+      ? { ...traced, feed: 'input', inputs: [`${untraced} more ${op} node(s) not traced (over ${MAX_TRACED_NODES}): taken as caller-fed`] }
+      : traced;
   const callerRuns = REACH_LIVE.has(rep.reachability);
   const memorySafety = advisories.some((a) => !DENIAL_OF_SERVICE_CLASSES.has(a.class));
   const severity: Severity = rep.reachability === 'dead' ? 'low' : callerRuns && (feed.feed === 'input' || feed.feed === 'environment') && memorySafety ? 'high' : 'medium';

@@ -214,3 +214,24 @@ test('TFLite Flex op: the TensorFlow kernel behind FlexStringNGrams, fed by the 
   const [constant] = known(await scanModel(model, { checkpoints: [], toolVersion: 'test', tfRuntime: '2.4.1' }), 'StringNGrams');
   assert.equal(constant?.severity, 'medium', 'tensors no operator produces and no input feeds are the model file');
 });
+
+test('more nodes of one op than are traced: the untraced ones count as caller-fed (high), never as clean', async () => {
+  const { buildAndScan, call, constNode, fn, node, scalar, signature } = await import('./models.ts');
+  const build = (count: number) => {
+    const nodes = [constNode('splits', 'DT_INT64', [2], [0, 1]), constNode('words', 'DT_STRING', [1], ['a'])];
+    for (let i = 0; i < count; i++) nodes.push(node(`grams${i}`, 'StringNGrams', ['words:output:0', 'splits:output:0']));
+    nodes.push(node('out', 'Identity', ['text', ...Array.from({ length: count }, (_, i) => `^grams${i}`)]));
+    return buildAndScan({
+      nodes: [node('x', 'Placeholder'), call('serve', 'main', ['x'])],
+      library: [fn('main', [['text', 'DT_STRING']], [['y', 'DT_STRING']], nodes, { y: 'out:output:0' })],
+      signatures: [signature('serving_default', { y: 'serve:0' }, { text: 'x:0' })],
+      own: [scalar('v', 'DT_FLOAT', 0)],
+      tfRuntime: '2.4.0',
+    });
+  };
+  const few = known(await build(3), 'StringNGrams')[0]!;
+  assert.deepEqual([few.severity, few.trigger.kind], ['medium', 'constant']);
+  const many = known(await build(70), 'StringNGrams')[0]!;
+  assert.deepEqual([many.severity, many.trigger.kind], ['high', 'input']);
+  assert.match(many.message, /6 more StringNGrams node\(s\) not traced/);
+});
