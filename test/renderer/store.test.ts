@@ -95,3 +95,25 @@ test('sandbox: plan errors are shown with a hint; output and exit reach the cons
   assert.equal(s.outcome, report);
   assert.equal(store.getState().view?.sandboxRuns.length, 1);
 });
+
+test('TensorFlow runtime: the store sends the release, shows how many ops are exposed, and keeps the audit on errors', async () => {
+  const sent: (string | null)[] = [];
+  const { api } = scriptedApi({
+    setRuntime: async (_auditId, tfRuntime) => {
+      sent.push(tfRuntime);
+      if (tfRuntime === '9.9.9') throw new Error('bad-request: "9.9.9" is not a TensorFlow release');
+      const view = p1View();
+      const finding = { ...view.report.findings[0]!, id: 'F9', capability: 'known-vulnerability' as const, severity: 'high' as const, op: 'StringNGrams' };
+      return { ...view, report: { ...view.report, findings: [...view.report.findings, finding], analysis: { ...view.report.analysis, tensorflowRuntime: tfRuntime } } };
+    },
+  });
+  const store = createWorkbenchStore(api);
+  await store.getState().openFiles([new File(['x'], 'saved_model.pb')]);
+  await store.getState().setRuntime('2.4.1');
+  assert.equal(store.getState().view?.report.analysis.tensorflowRuntime, '2.4.1');
+  assert.match(store.getState().notice?.text ?? '', /TensorFlow 2\.4\.1: 1 op with known kernel vulnerabilities/);
+  await store.getState().setRuntime('9.9.9');
+  assert.equal(store.getState().notice?.kind, 'error');
+  assert.equal(store.getState().view?.report.analysis.tensorflowRuntime, '2.4.1', 'the assessed audit stays open');
+  assert.deepEqual(sent, ['2.4.1', '9.9.9']);
+});
