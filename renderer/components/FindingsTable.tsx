@@ -273,7 +273,7 @@ function FindingDetail({ finding, view, checkpoint }: { finding: Finding; view: 
                       <th className="mono">{a.id}</th>
                       <td>
                         <span className="tag">{a.class}</span> {a.fixedIn ? <>fixed in {a.fixedIn}</> : <>no fix recorded</>}
-                        <div className="muted small mono">{[...a.aliases, a.url].join(' · ')}</div>
+                        <div className="muted small mono wrap-any">{[...a.aliases, a.url].join(' · ')}</div>
                       </td>
                     </tr>
                   ))}

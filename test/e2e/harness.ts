@@ -20,10 +20,11 @@ export interface Workbench {
   close(): Promise<void>;
 }
 
-export async function startWorkbench(): Promise<Workbench> {
+/** `isolation: 'off'` for tests of the UI that do not depend on the OS sandbox around the analyzer. */
+export async function startWorkbench(options: { isolation?: 'auto' | 'off' } = {}): Promise<Workbench> {
   mkdirSync(SCREENSHOTS, { recursive: true });
   const rendererDir = await buildRenderer(join(tempDir('tfaudit-e2e-'), 'renderer'));
-  const backend = await createAuditBackend({ isolation: 'auto' });
+  const backend = await createAuditBackend({ isolation: options.isolation ?? 'auto' });
   const server = await startServer({ backend, rendererDir });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
