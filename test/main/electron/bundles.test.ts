@@ -32,7 +32,7 @@ test('the analyzer bundle analyses crafted/P1 on its own (stdio transport)', { s
   const dir = await bundles();
   const model = crafted('P1_trojan_if_writefile');
   const run = spawnSync(process.execPath, [join(dir, 'analyzer.cjs')], {
-    input: JSON.stringify({ model, checkpoints: [join(model, 'ckpt_active', 'ckpt')] }),
+    input: JSON.stringify({ model, checkpoints: [join(model, 'ckpt_active', 'ckpt')], tfRuntime: '2.4.1' }),
     cwd: tempDir(),
     encoding: 'utf8',
     maxBuffer: 64 * 1024 * 1024,
@@ -48,4 +48,7 @@ test('the analyzer bundle analyses crafted/P1 on its own (stdio transport)', { s
   assert.ok(writeFile, 'WriteFile finding missing');
   const states = Object.fromEntries(writeFile.trigger.activation.map((a: { checkpoint: string; state: string }) => [a.checkpoint.slice(model.length + 1), a.state]));
   assert.deepEqual(states, { 'variables/variables': 'dormant', 'ckpt_active/ckpt': 'active' });
+  // The advisory table is copied beside the bundle: SaveV2 carries CVE-2021-37648 in 2.4.1.
+  const saveV2 = result.result.report.findings.find((f: { capability: string; op: string }) => f.capability === 'known-vulnerability' && f.op === 'SaveV2');
+  assert.deepEqual(saveV2?.advisories?.map((a: { id: string }) => a.id), ['PYSEC-2021-561']);
 });
