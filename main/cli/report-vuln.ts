@@ -2,7 +2,7 @@
 // [--output FILE]`: scans the model in the analyzer worker and writes the Markdown
 // vulnerability report draft for one finding (default: the most severe).
 // Exit codes: 0 draft written, 1 no finding to report, 2 unreadable input, 4 usage error.
-import { collect, positiveInt } from './options.ts';
+import { collect, positiveInt, tensorflowVersion } from './options.ts';
 import { reportDate } from '../report/date.ts';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { InvalidArgumentError, type Command } from 'commander';
@@ -55,6 +55,7 @@ export function registerReportVuln(program: Command): void {
     .argument('<path>', 'SavedModel folder, .pb/.pbtxt/.meta, checkpoint prefix, .keras/.h5 or .tflite')
     .option('--finding <id>', 'finding to report, e.g. F2 (default: the most severe)')
     .option('--checkpoint <prefix>', 'also evaluate the model under this checkpoint (repeatable)', collect, [])
+    .option('--tf-runtime <version>', 'TensorFlow release that will serve the model (known kernel advisories become findings)', tensorflowVersion)
     .option('--sandbox-run <file>', 'include a recorded run (JSON from `tfaudit sandbox --format json`; repeatable)', collect, [])
     .option('--auditor <name>', 'name written in the draft')
     .option('--output <file>', 'write the draft to a file instead of standard output')
@@ -70,7 +71,7 @@ export function registerReportVuln(program: Command): void {
       }
       const { runAnalysisWorker, DEFAULT_WORKER_OPTIONS } = await import('../service/worker-client.ts');
       const result = await runAnalysisWorker(
-        { model: path, checkpoints: opts.checkpoint },
+        { model: path, checkpoints: opts.checkpoint, tfRuntime: opts.tfRuntime ?? null },
         {
           ...DEFAULT_WORKER_OPTIONS,
           isolation: opts.isolation === false ? 'off' : 'auto',

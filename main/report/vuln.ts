@@ -3,7 +3,7 @@
 // issue, affected locations, configuration, reproduction, proof of concept, impact).
 // Model-controlled text only appears inside code spans/blocks or escaped, so a hostile node
 // name cannot inject links or HTML into the draft.
-import type { Activation, Finding } from '../../shared/findings.ts';
+import { ADVISORY_DATA_CREDIT, type Activation, type Finding } from '../../shared/findings.ts';
 import type { SignatureIR } from '../../shared/ir.ts';
 import { CAPABILITY_IMPACT, bySeverity, capabilityPhrase, type AuditDocument } from '../../shared/report.ts';
 import { printable } from './printable.ts';
@@ -20,7 +20,16 @@ const ISSUE_TYPE: Record<string, { title: string; cwe: string }> = {
   'custom-op': { title: 'Untrusted native code: the model needs a custom op', cwe: 'CWE-829 (Inclusion of Functionality from Untrusted Control Sphere)' },
   policy: { title: 'Ops outside the allowed inference policy', cwe: 'CWE-284 (Improper Access Control)' },
   integrity: { title: 'Corrupt or tampered checkpoint', cwe: 'CWE-354 (Improper Validation of Integrity Check Value)' },
+  'known-vulnerability': { title: 'Known TensorFlow kernel vulnerability reachable through the model', cwe: 'CWE-1395 (Dependency on Vulnerable Third-Party Component)' },
 };
+
+/** Known-vulnerability findings: the trigger is the data flow into the op, not a gate. */
+function knownVulnerabilityTrigger(f: Finding): string {
+  if (f.reachability === 'dead') return 'Nothing reaches the op as the model is saved.';
+  if (f.trigger.kind === 'input') return "A caller's input reaches the op's inputs through the data flow, so a request can trigger the bug.";
+  if (f.trigger.kind === 'variable') return 'Only variables feed the op: a crafted checkpoint triggers the bug.';
+  return 'Only constants feed the op: a crafted model file triggers the bug.';
+}
 
 /** A Markdown code span that holds any text (fence longer than any backtick run inside). */
 export function codeSpan(text: string): string {
@@ -88,7 +97,9 @@ function section(title: string, body: string[]): string {
 function typeOfIssue(f: Finding): string[] {
   const type = ISSUE_TYPE[f.capability] ?? { title: f.capability, cwe: '' };
   const trigger =
-    f.trigger.kind === 'variable'
+    f.capability === 'known-vulnerability'
+      ? knownVulnerabilityTrigger(f)
+      : f.trigger.kind === 'variable'
       ? 'It is gated by control flow whose predicate reads model variables, so the checkpoint (the weights) decides whether it runs: a checkpoint swap can switch it on without changing the graph.'
       : f.trigger.kind === 'environment'
         ? `It is gated by control flow whose predicate reads the run-time environment (${(f.trigger.environment ?? []).join('; ')}): the clock, a random draw or data read at run time decides whether it runs, nothing a reviewer of the model can check.`
@@ -133,7 +144,12 @@ function configuration(doc: AuditDocument, f: Finding): string[] {
   const lines = [
     `- TensorFlow version recorded in the model: ${codeSpan(report.model.tensorflowVersion ?? summary.tensorflowVersion ?? 'unknown')}${producers.length > 0 ? ` (GraphDef producer ${producers.join(', ')})` : ''}`,
   ];
-  if (active) {
+  if (f.capability === 'known-vulnerability') {
+    lines.push(`- TensorFlow release serving the model: ${codeSpan(report.analysis.tensorflowRuntime ?? 'not given')}`);
+    for (const a of f.advisories ?? []) lines.push(`- Advisory ${codeSpan(a.id)} (${a.aliases.map(codeSpan).join(', ')}): ${mdText(a.class)}, ${a.fixedIn ? `fixed in ${codeSpan(a.fixedIn)}` : 'no fixed release recorded'}: ${a.url}`);
+    if (f.advisories?.length) lines.push(`- ${ADVISORY_DATA_CREDIT}`);
+    lines.push(f.trigger.kind === 'input' ? `- An input to ${f.entryPoints.map(codeSpan).join(', ') || 'the model'} crafted as the advisory describes.` : '- A model or checkpoint crafted as the advisory describes.');
+  } else if (active) {
     lines.push(`- Checkpoint that triggers it: ${codeSpan(active.checkpoint)}${modelOwnCheckpoint(doc, active.checkpoint) ? " (the model's own variables)" : ''}`);
     for (const [k, v] of Object.entries(active.values)) lines.push(`  - ${codeSpan(k)} = ${codeSpan(v)}`);
   } else if (f.trigger.kind === 'variable') {
@@ -161,7 +177,7 @@ function reproduction(doc: AuditDocument, f: Finding): string[] {
     '1. Get the model files and check them against the SHA-256 values above.',
     `2. Confirm the finding statically (nothing from the model is executed):`,
     '',
-    codeBlock([`tfaudit scan ${shellQuote(model)}${ckptArg}`], 'sh'),
+    codeBlock([`tfaudit scan ${shellQuote(model)}${ckptArg}${f.capability === 'known-vulnerability' && doc.report.analysis.tensorflowRuntime ? ` --tf-runtime ${shellQuote(doc.report.analysis.tensorflowRuntime)}` : ''}`], 'sh'),
     '',
     `3. Run it in the sandbox (read-only model, network blocked, a scratch directory as the only writable place) and watch file, network and process activity:`,
     '',
@@ -281,7 +297,9 @@ function impact(f: Finding): string[] {
     who,
     ...(target ? ['', `Concretely, the op uses ${codeSpan(target.value!)} (${mdText(target.classification)}${target.note ? `: ${mdText(target.note)}` : ''}).`] : []),
     '',
-    "Note: TensorFlow's security model treats models as programs, so a model doing this is usually reported to the model's publisher or the hosting hub; report to TensorFlow when the behaviour goes beyond what the op is documented to do.",
+    f.capability === 'known-vulnerability'
+      ? 'Note: these advisories are public and fixed in later TensorFlow releases: the remedy is upgrading the TensorFlow that serves the model (see the recommendation), so this draft is for the team operating the server, not for TensorFlow.'
+      : "Note: TensorFlow's security model treats models as programs, so a model doing this is usually reported to the model's publisher or the hosting hub; report to TensorFlow when the behaviour goes beyond what the op is documented to do.",
   ];
 }
 

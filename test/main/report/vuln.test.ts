@@ -110,3 +110,27 @@ test('the confirmed sandbox run is the proof of concept; the run under the own c
   // without a confirming run there is no dynamic proof
   assert.doesNotMatch(renderVulnReport({ ...doc, sandboxRuns: [own] }, 'F1'), /Confirmed in the sandbox/);
 });
+
+test('a known-vulnerability finding: the advisory, the runtime and the data credit, no gate talk', () => {
+  const finding = writeFileFinding('F1', {
+    rule: 'known-vulnerability/StringNGrams',
+    capability: 'known-vulnerability',
+    op: 'StringNGrams',
+    node: 'StringNGrams',
+    severity: 'high',
+    trigger: { kind: 'input', variables: [], gates: [], activation: [] },
+    arguments: [],
+    message: 'StringNGrams on TensorFlow 2.4.1: 1 known kernel vulnerability (heap-out-of-bounds; CVE-2021-29542).',
+    recommendation: 'Serve this model on TensorFlow 2.4.2 or later.',
+    advisories: [{ id: 'PYSEC-2021-470', aliases: ['CVE-2021-29542', 'GHSA-4hrh-9vmp-2jgg'], class: 'heap-out-of-bounds', fixedIn: '2.4.2', url: 'https://github.com/tensorflow/tensorflow/security/advisories/GHSA-4hrh-9vmp-2jgg' }],
+  });
+  const report = syntheticReport([finding]);
+  report.analysis.tensorflowRuntime = '2.4.1';
+  const md = renderVulnReport(syntheticDocument(report), 'F1');
+  assert.match(md, /Known TensorFlow kernel vulnerability reachable through the model/);
+  assert.match(md, /TensorFlow release serving the model: `2\.4\.1`/);
+  assert.match(md, /Advisory `PYSEC-2021-470` \(`CVE-2021-29542`, `GHSA-4hrh-9vmp-2jgg`\): heap-out-of-bounds, fixed in `2\.4\.2`/);
+  assert.match(md, /Data: PyPA Advisory Database, CC BY 4\.0/);
+  assert.match(md, /--tf-runtime 2\.4\.1/);
+  assert.doesNotMatch(md, /gated by control flow|select the branch above/);
+});
