@@ -9,7 +9,7 @@ import type { CallGraph } from './callgraph.ts';
 import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, PLACEHOLDER_OPS, VARIABLE_OPS, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import { dataEdges, describeNode } from './edges.ts';
 import { callPath, entryLabels, reachabilityOf, type ReachInfo } from './reachability.ts';
-import { advisoriesForOp, advisoryCredit, advisoryDataAsOf, affects, clearFrom, compareVersions, DENIAL_OF_SERVICE_CLASSES, fixedIn, parseVersion, upgradeTarget, type Advisory, type Version } from './advisories.ts';
+import { advisoriesForOp, advisoryCredit, allAdvisories, advisoryDataAsOf, affects, clearFrom, compareVersions, DENIAL_OF_SERVICE_CLASSES, fixedIn, parseVersion, upgradeTarget, type Advisory, type Version } from './advisories.ts';
 import { flexToTensorFlowOp } from './catalogue.ts';
 
 type Draft = Omit<Finding, 'id'>;
@@ -303,6 +303,10 @@ export function knownVulnerabilityFindings(model: ModelIR, graphs: Vulnerability
   }
   if (model.keras && !model.metaGraphs.length) notes.push('Known TensorFlow advisories are matched against graph ops; a Keras file holds layers, not ops, so none were matched (save it as a SavedModel to check its ops).');
   if (occurrences.length || runtime !== null) notes.push(`TensorFlow advisories: ${advisoryCredit()}; records up to ${advisoryDataAsOf()}. Advisories published after that date are not known to this report.`);
+  if (version) {
+    const unmatched = allAdvisories().filter((a) => a.component === 'tensorflow' && a.ops.length === 0 && affects(a, version));
+    if (unmatched.length) notes.push(`${unmatched.length} further TensorFlow advisories covering ${version.text} name no op (model loading, Grappler, shape inference, Python APIs) and are not matched to this model's ops: ${unmatched.slice(0, 12).map((a) => a.cve[0] ?? a.id).join(', ')}${unmatched.length > 12 ? ` and ${unmatched.length - 12} more` : ''}.`);
+  }
   if (version && !kept.length) notes.push(`No op of this model has a TensorFlow advisory covering TensorFlow ${runtime} in the advisory data.`);
   return { drafts: kept, notes };
 }

@@ -90,6 +90,7 @@ test('input-fed StringNGrams on 2.4.1: high, four advisories, upgrade to 2.5.3, 
   assert.ok(f.evidence.some((e) => /StringSplitV2/.test(e)), 'the path runs through the split');
   assert.equal(r.analysis.tensorflowRuntime, '2.4.1');
   assert.ok(r.analysis.notes.some((n) => /PyPA Advisory Database, CC BY 4\.0/.test(n)));
+  assert.ok(r.analysis.notes.some((n) => /further TensorFlow advisories covering 2\.4\.1 name no op/.test(n)), 'advisories without an op are counted, not dropped silently');
 });
 
 test('range edges of CVE-2022-21733 (StringNGrams, [0, 2.5.3) and [2.6.0, 2.6.3)) on the input-fed model', { skip: skipWithoutTf }, async () => {
