@@ -301,7 +301,7 @@ export function knownVulnerabilityFindings(model: ModelIR, graphs: Vulnerability
     const draft = version ? runtimeFinding(op, list, advisories, version) : infoFinding(op, list, advisories);
     if (draft) kept.push(draft);
   }
-  if (model.keras && !model.metaGraphs.length) notes.push('Known TensorFlow advisories are matched against graph ops; a Keras file holds layers, not ops, so none were matched (save it as a SavedModel to check its ops).');
+  if (runtime !== null && model.keras && !model.metaGraphs.length) notes.push('Known TensorFlow advisories are matched against graph ops; a Keras file holds layers, not ops, so none were matched (save it as a SavedModel to check its ops).');
   if (occurrences.length || runtime !== null) notes.push(`TensorFlow advisories: ${advisoryCredit()}; records up to ${advisoryDataAsOf()}. Advisories published after that date are not known to this report.`);
   if (version) {
     const unmatched = allAdvisories().filter((a) => a.component === 'tensorflow' && a.ops.length === 0 && affects(a, version));
