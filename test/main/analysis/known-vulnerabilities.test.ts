@@ -236,3 +236,26 @@ test('more nodes of one op than are traced: the untraced ones count as caller-fe
   assert.deepEqual([many.severity, many.trigger.kind], ['high', 'input']);
   assert.match(many.message, /6 more StringNGrams node\(s\) not traced/);
 });
+
+test('a nested GraphDef (DatasetFromGraph) is searched too: its StringNGrams is found, inheriting the outer reachability', async () => {
+  const { constNode, encodeGraphDef, graph } = await import('../../../main/writer/graph.ts');
+  const { buildAndScan, call, fn, node, scalar, signature } = await import('./models.ts');
+  const inner = graph([constNode('words', 'DT_STRING', [2], ['a', 'b']), constNode('splits', 'DT_INT64', [2], [0, 2]), node('grams', 'StringNGrams', ['words', 'splits'])]);
+  const main = fn('main', [['x', 'DT_FLOAT']], [['y', 'DT_FLOAT']], [
+    constNode('graph_def', 'DT_STRING', [], [encodeGraphDef(inner)]),
+    node('ds', 'DatasetFromGraph', ['graph_def:output:0']),
+    node('Identity', 'Identity', ['x', '^ds']),
+  ], { y: 'Identity:output:0' });
+  const report = await buildAndScan({
+    nodes: [node('x', 'Placeholder'), call('serve', 'main', ['x'])],
+    library: [main],
+    signatures: [signature('serving_default', { y: 'serve:0' })],
+    own: [scalar('v', 'DT_FLOAT', 0)],
+    tfRuntime: '2.4.1',
+  });
+  const [f] = known(report, 'StringNGrams');
+  assert.ok(f, JSON.stringify(report.findings.map((x) => [x.op, x.capability])));
+  assert.equal(f.reachability, 'signature');
+  assert.equal(f.severity, 'medium', 'only the nested constants feed it');
+  assert.ok(f.evidence.some((e) => /DatasetFromGraph|main\/ds/.test(e)) || /›/.test(f.evidence.join(' ')), f.evidence.join(' | '));
+});
