@@ -203,30 +203,26 @@ function listWeights(summary: Hdf5Summary, warnings: string[]): KerasIR['weights
  */
 export async function readKerasWeightsFile(path: string): Promise<KerasIR['weights']> {
   const absolute = resolve(path);
+  const summary = await readHdf5(await readHdf5Bytes(absolute), absolute);
+  return listWeights(summary, []);
+}
+
+/** The whole HDF5 file, refused past the size limit before anything is read. */
+async function readHdf5Bytes(absolute: string): Promise<Uint8Array> {
   const size = await fileSize(absolute);
   if (size > HDF5_LIMITS.maxBytes) throw new ModelError(absolute, `HDF5 file of ${size} bytes exceeds the ${HDF5_LIMITS.maxBytes}-byte limit`);
-  let bytes: Uint8Array;
   try {
-    bytes = new Uint8Array(await readFile(absolute));
+    return new Uint8Array(await readFile(absolute));
   } catch (error) {
     throw asModelError(absolute, error, 'cannot read file');
   }
-  const summary = await readHdf5(bytes, absolute);
-  return listWeights(summary, []);
 }
 
 // ---------------------------------------------------------------- legacy HDF5
 
 export async function readKerasH5(path: string): Promise<ModelIR> {
   const absolute = resolve(path);
-  const size = await fileSize(absolute);
-  if (size > HDF5_LIMITS.maxBytes) throw new ModelError(absolute, `HDF5 file of ${size} bytes exceeds the ${HDF5_LIMITS.maxBytes}-byte limit`);
-  let bytes: Uint8Array;
-  try {
-    bytes = new Uint8Array(await readFile(absolute));
-  } catch (error) {
-    throw asModelError(absolute, error, 'cannot read file');
-  }
+  const bytes = await readHdf5Bytes(absolute);
   const fileEntry: FileEntry = { path: basename(absolute), size: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
   const summary = await readHdf5(bytes, absolute);
   const warnings = [...summary.warnings];
