@@ -111,13 +111,11 @@ export function buildProgram(): Command {
       .option('--auditor <name>', 'auditor name printed on the PDF cover')
       .option('-r, --recursive', 'audit every model under the folder (a registry), on a pool of isolated workers')
       .option('--jobs <N>', 'with --recursive: analyzer workers at once (default: the number of cores)', positiveInt)
-      .option('--cache <dir>', 'with --recursive: reuse results of unchanged models (same files, tool version and policy)')
+      .option('--cache <dir>', 'with --recursive: reuse results of unchanged models (same files, tool version, policy, --tf-runtime and --checkpoint-map)')
       .option('--resume <file>', 'with --recursive: continue an interrupted --format jsonl run, appending to this file')
       .option('--shard <i/n>', 'with --recursive: audit only part i of n (by path relative to the folder)'),
   ).action(async (path: string, opts) => {
     if (opts.recursive) {
-      // The batch cache is keyed without a runtime: refuse rather than silently ignore it.
-      if (opts.tfRuntime) throw new CliExit(EXIT.usage, `${TOOL_NAME}: --tf-runtime is not supported with --recursive yet; scan each model on its own`);
       const code = await scanRegistryCommand(path, opts, workerOptions(opts));
       if (code !== EXIT.ok) throw new CliExit(code, '');
       return;

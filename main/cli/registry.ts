@@ -27,6 +27,8 @@ export interface RegistryScanOpts {
   resume?: string;
   shard?: string;
   checkpoint?: string[];
+  checkpointMap?: string[];
+  tfRuntime?: string;
 }
 
 /** What a finished run keeps of an entry: everything for the reports that draw findings, else the row. */
@@ -80,6 +82,8 @@ export async function scanRegistryCommand(dir: string, opts: RegistryScanOpts, w
       jobs: opts.jobs,
       worker,
       policy: opts.policy ?? null,
+      tfRuntime: opts.tfRuntime ?? null,
+      checkpointMaps: opts.checkpointMap ?? [],
       cacheDir: opts.cache ?? null,
       shard,
       done: new Set(previous.map((e) => e.path)),

@@ -19,6 +19,10 @@ export interface RegistryAuditOptions {
   recycleAfter?: number;
   recycleRssMb?: number;
   policy?: string | null;
+  /** TensorFlow release every model is assessed for (`--tf-runtime`). */
+  tfRuntime?: string | null;
+  /** `--checkpoint-map OLD=NEW` remaps for every model's checkpoints. */
+  checkpointMaps?: string[];
   cacheDir?: string | null;
   shard?: Shard | null;
   /** Relative paths already audited (a resumed run): not audited again. */
@@ -81,6 +85,8 @@ export async function runRegistryAudit(options: RegistryAuditOptions): Promise<R
       // a few more in flight than workers, so hashing the next models overlaps the analyses
       concurrency: jobs + 2,
       policy: options.policy ? resolve(options.policy) : null,
+      tfRuntime: options.tfRuntime ?? null,
+      checkpointMaps: options.checkpointMaps ?? [],
       cache: options.cacheDir ? new RegistryCache(options.cacheDir) : null,
       onEntry: options.onEntry,
     });

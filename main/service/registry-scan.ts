@@ -1,5 +1,6 @@
 // A registry audit, host-neutral: hashes each discovered model, answers from the cache when an
-// identical model was already analysed under the same tool version and policy, otherwise sends
+// identical model was already analysed under the same tool version, policy, TensorFlow runtime and
+// checkpoint remaps, otherwise sends
 // it to the analyzer (the worker pool), and turns each outcome into one RegistryEntry as soon as
 // it is known. A model that cannot be read, crashes its worker or times out is an error entry;
 // the batch goes on.
@@ -46,11 +47,27 @@ export async function hashModel(root: string, model: DiscoveredModel): Promise<H
   return { sha256: createHash('sha256').update(manifest).digest('hex'), files };
 }
 
-/** What makes a cached result valid: the model's bytes, where it was read from, the tool and the policy. */
-export function cacheKey(model: DiscoveredModel, hashed: HashedModel, policySha256: string | null): string {
+/** How every model of a run is analysed besides its own files: part of the cache key. */
+export interface AnalysisSettings {
+  /** TensorFlow release the models are assessed for (`--tf-runtime`), null for none. */
+  tfRuntime?: string | null;
+  /** `--checkpoint-map OLD=NEW` scope remaps, in the order given. */
+  checkpointMaps?: string[];
+}
+
+/**
+ * What makes a cached result valid: the model's bytes, where it was read from, the tool, the
+ * policy, the runtime assessed and the checkpoint remaps. A result for another runtime (or none)
+ * or other remaps is another result. Settings left at their default add nothing to the key, so
+ * caches written before they existed stay valid for runs without them.
+ */
+export function cacheKey(model: DiscoveredModel, hashed: HashedModel, policySha256: string | null, settings: AnalysisSettings = {}): string {
+  const maps = settings.checkpointMaps ?? [];
   const key = JSON.stringify({
     tool: `${TOOL_NAME} ${TOOL_VERSION}`,
     policy: policySha256,
+    ...(settings.tfRuntime ? { tfRuntime: settings.tfRuntime } : {}),
+    ...(maps.length > 0 ? { checkpointMaps: maps } : {}),
     // findings name the model and checkpoint paths, so the same bytes elsewhere are analysed again
     path: model.path,
     checkpoints: model.checkpoints,
@@ -138,6 +155,10 @@ export interface RegistryScanOptions {
   /** Models in flight at once (hashing, waiting for or in a worker). */
   concurrency: number;
   policy?: string | null;
+  /** TensorFlow release every model is assessed for (`--tf-runtime`). */
+  tfRuntime?: string | null;
+  /** `--checkpoint-map OLD=NEW` remaps applied to every model's checkpoints. */
+  checkpointMaps?: string[];
   cache?: RegistryCache | null;
   /** Called once per model, in completion order. */
   onEntry: (entry: RegistryEntry) => void;
@@ -160,11 +181,19 @@ async function scanOne(options: RegistryScanOptions, model: DiscoveredModel, pol
   } catch (error) {
     return entryFromFailure(options.root, model, null, new ApiFailure('unreadable-model', `${model.path}: cannot read (${(error as Error).message})`), seconds());
   }
-  const key = options.cache ? cacheKey(model, hashed, policySha256) : null;
+  const settings: AnalysisSettings = { tfRuntime: options.tfRuntime ?? null, checkpointMaps: options.checkpointMaps ?? [] };
+  const key = options.cache ? cacheKey(model, hashed, policySha256, settings) : null;
   const cached = key ? options.cache!.get(key) : null;
   if (cached) return { ...cached, path: model.relativePath, seconds: seconds(), cached: true };
   try {
-    const result = await options.analyse({ model: model.path, checkpoints: model.checkpoints, policy: options.policy ?? null }, () => {
+    const request: AnalyseRequest = {
+      model: model.path,
+      checkpoints: model.checkpoints,
+      policy: options.policy ?? null,
+      ...(settings.tfRuntime ? { tfRuntime: settings.tfRuntime } : {}),
+      ...(settings.checkpointMaps!.length > 0 ? { checkpointMaps: settings.checkpointMaps } : {}),
+    };
+    const result = await options.analyse(request, () => {
       started = performance.now();
     });
     const entry = entryFromResult(options.root, model, hashed, result, seconds());

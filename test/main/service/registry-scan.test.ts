@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import fc from 'fast-check';
 import { real, skipWithoutCorpus } from '../../helpers/corpus.ts';
 import { discoverModels } from '../../../main/service/registry-discovery.ts';
-import { RegistryCache, hashModel, registryExitCode, scanRegistry } from '../../../main/service/registry-scan.ts';
+import { RegistryCache, cacheKey, hashModel, registryExitCode, scanRegistry } from '../../../main/service/registry-scan.ts';
 import { completeLinesLength, inShard, mergeEntries, parseShard, readRegistryJsonl, shardOf } from '../../../main/service/registry-shards.ts';
 import { ApiFailure } from '../../../main/service/errors.ts';
 import type { AnalyseRequest, AnalyseResult } from '../../../main/worker/analyse.ts';
@@ -85,6 +85,53 @@ test('the cache answers unchanged models and not changed files or another policy
   assert.equal(calls.length, 3, 'another policy is another result');
   writeFileSync(join(cache.dir, 'torn.json'), '{"status":"ok"');
   assert.equal(cache.get('torn'), null);
+});
+
+test('--tf-runtime and --checkpoint-map reach every model’s request and key the cache: another runtime, none, or other remaps are analysed again', { skip: skipWithoutCorpus }, async () => {
+  const root = registry();
+  const cache = new RegistryCache(mkdtempSync(join(tmpdir(), 'tfaudit-cache-rt-')));
+  const models = discoverModels(root).models;
+  const requests: AnalyseRequest[] = [];
+  const analyse = async (r: AnalyseRequest) => {
+    requests.push(r);
+    const result = fakeResult(r, null);
+    return { ...result, report: { ...result.report, analysis: { ...result.report.analysis, ...(r.tfRuntime ? { tensorflowRuntime: r.tfRuntime } : {}) } } };
+  };
+  const scan = async (settings: { tfRuntime?: string | null; checkpointMaps?: string[] }) => {
+    requests.length = 0;
+    const entries: RegistryEntry[] = [];
+    await scanRegistry({ root, models, analyse, concurrency: 2, cache, ...settings, onEntry: (e) => entries.push(e) });
+    return entries;
+  };
+  await scan({});
+  assert.equal(requests.length, 3);
+  assert.ok(requests.every((r) => r.tfRuntime === undefined && r.checkpointMaps === undefined), 'nothing added to a plain run');
+
+  const assessed = await scan({ tfRuntime: '2.4.1' });
+  assert.equal(requests.length, 3, 'a cache without a runtime is not reused for one');
+  assert.ok(requests.every((r) => r.tfRuntime === '2.4.1'));
+  assert.ok(assessed.every((e) => e.cached === undefined && e.analysis?.tensorflowRuntime === '2.4.1'));
+
+  const again = await scan({ tfRuntime: '2.4.1' });
+  assert.equal(requests.length, 0);
+  assert.ok(again.every((e) => e.cached === true && e.analysis?.tensorflowRuntime === '2.4.1'), 'the same runtime is answered from the cache');
+  await scan({ tfRuntime: '2.4.2' });
+  assert.equal(requests.length, 3, 'another runtime is another result');
+  const plain = await scan({});
+  assert.equal(requests.length, 0, 'the run without a runtime still finds its own results');
+  assert.ok(plain.every((e) => e.analysis?.tensorflowRuntime === undefined));
+
+  await scan({ checkpointMaps: ['old/=new/'] });
+  assert.equal(requests.length, 3, 'remapped checkpoints are another result');
+  assert.ok(requests.every((r) => JSON.stringify(r.checkpointMaps) === '["old/=new/"]'));
+  await scan({ checkpointMaps: ['old/=new/', 'a/=b/'] });
+  assert.equal(requests.length, 3);
+  await scan({ checkpointMaps: ['old/=new/'] });
+  assert.equal(requests.length, 0);
+
+  const hashed = await hashModel(root, models[0]!);
+  assert.notEqual(cacheKey(models[0]!, hashed, null, { tfRuntime: '2.4.1' }), cacheKey(models[0]!, hashed, null, { tfRuntime: '2.4.1', checkpointMaps: ['x/=y/'] }));
+  assert.equal(cacheKey(models[0]!, hashed, null), cacheKey(models[0]!, hashed, null, { tfRuntime: null, checkpointMaps: [] }), 'caches written before these settings stay valid');
 });
 
 test('shard arithmetic: i/n parses strictly and shards partition any set of paths exactly', () => {
