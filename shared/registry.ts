@@ -80,3 +80,29 @@ export function compareEntries(a: RegistryEntry, b: RegistryEntry): number {
   const rank = (e: RegistryEntry) => (e.status === 'error' ? 2.5 : e.maxSeverity ? SEVERITY_RANK[e.maxSeverity] : -1);
   return rank(b) - rank(a) || (a.path < b.path ? -1 : a.path > b.path ? 1 : 0);
 }
+
+/** The TensorFlow runtime a model was assessed for (`--tf-runtime`), null when none was given or it was not analysed. */
+export function entryRuntime(entry: RegistryEntry): string | null {
+  return entry.analysis?.tensorflowRuntime ?? null;
+}
+
+/**
+ * The runtimes the analysed models were assessed for, as one answer: `runtime` when every
+ * analysed model was assessed for the same release, `mixed` listing each release ('none' for
+ * models assessed without one) when merged shard runs disagree.
+ */
+export function assessedRuntimes(entries: RegistryEntry[]): { runtime: string | null; mixed: string[] | null } {
+  const seen = new Set(entries.filter((e) => e.analysis).map((e) => entryRuntime(e) ?? 'none'));
+  if (seen.size <= 1) {
+    const only = [...seen][0];
+    return { runtime: only && only !== 'none' ? only : null, mixed: null };
+  }
+  return { runtime: null, mixed: [...seen].sort() };
+}
+
+/** One line for reports: which TensorFlow release the known-advisory findings were judged for. */
+export function runtimeSentence(entries: RegistryEntry[]): string | null {
+  const { runtime, mixed } = assessedRuntimes(entries);
+  if (mixed) return `TensorFlow runtimes assessed differ between models: ${mixed.join(', ')} (known advisories are judged per model)`;
+  return runtime ? `TensorFlow runtime assessed: ${runtime}` : null;
+}

@@ -5,7 +5,7 @@
 import pdfmake from 'pdfmake';
 import { SEVERITIES, SEVERITY_RANK, type ScanReport, type Severity } from '../../shared/findings.ts';
 import { bySeverity } from '../../shared/report.ts';
-import { compareEntries, entryVerdict, registryTotals, type RegistryEntry } from '../../shared/registry.ts';
+import { assessedRuntimes, compareEntries, entryRuntime, entryVerdict, registryTotals, runtimeSentence, type RegistryEntry } from '../../shared/registry.ts';
 import { printable as p } from './printable.ts';
 import { renderSarif } from './sarif.ts';
 import { dataTable, findingSection, PAGE, SEVERITY_COLOR, STYLES, type Content } from './pdf-content.ts';
@@ -35,7 +35,8 @@ export function renderRegistryText(entries: RegistryEntry[], options: RegistryRe
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]!))).join('  ');
   const verdictColor = { unsafe: '1;31', unreadable: '1;35', review: '1;33', clean: '32' } as const;
-  const out = [`Registry audit of ${p(options.root)}: ${entries.length} model(s)`, '', paint('1', line(header))];
+  const runtime = runtimeSentence(entries);
+  const out = [`Registry audit of ${p(options.root)}: ${entries.length} model(s)`, ...(runtime ? [p(runtime)] : []), '', paint('1', line(header))];
   for (const [i, row] of table.entries()) {
     const verdict = entryVerdict(rows[i]!, options.threshold);
     out.push(line(row).replace(verdict, paint(verdictColor[verdict], verdict)));
@@ -59,7 +60,8 @@ export function renderRegistryText(entries: RegistryEntry[], options: RegistryRe
 
 export function renderRegistryJson(entries: RegistryEntry[], options: RegistryReportOptions): object {
   const totals = registryTotals(entries, options.threshold);
-  return { schemaVersion: 1, kind: 'registry', root: options.root, failOn: options.threshold, totals, models: [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
+  const { runtime, mixed } = assessedRuntimes(entries);
+  return { schemaVersion: 1, kind: 'registry', root: options.root, failOn: options.threshold, tensorflowRuntime: runtime, ...(mixed ? { tensorflowRuntimes: mixed } : {}), totals, models: [...entries].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)) };
 }
 
 // ---------------------------------------------------------------- SARIF
@@ -106,11 +108,12 @@ export function renderRegistrySarif(entries: RegistryEntry[], options: { rootUri
       let index = rules.findIndex((x) => x.id === rule.id);
       if (index < 0) index = rules.push(rule) - 1;
       for (const loc of r.locations) loc.physicalLocation.artifactLocation.uriBaseId = 'REGISTRY';
-      results.push({ ...r, ruleIndex: index, properties: { ...r.properties, model: e.path, modelSha256: e.sha256 } });
+      results.push({ ...r, ruleIndex: index, properties: { ...r.properties, model: e.path, modelSha256: e.sha256, tensorflowRuntime: entryRuntime(e) } });
     }
     for (const f of e.files) artifacts.push({ location: { uri: f.path.split('/').map(encodeURIComponent).join('/'), uriBaseId: 'REGISTRY' }, length: f.size, hashes: { 'sha-256': f.sha256 } });
     for (const err of e.errors) notifications.push({ level: e.status === 'error' ? 'error' : 'warning', message: { text: `${e.path}: ${err.file ? `${err.file}: ` : ''}${err.message}` } });
   }
+  const runtimes = assessedRuntimes(ordered);
   const base = renderSarif(entryAsReport({ path: '.', format: 'registry', sha256: '', status: 'ok', maxSeverity: null, counts: { critical: 0, high: 0, medium: 0, low: 0, info: 0 }, findings: [], errors: [], seconds: 0, checkpoints: [], files: [], tool: ordered[0]?.tool ?? { name: 'tfaudit', version: '' }, analysis: null, tensorflowVersion: null })) as { $schema: string; version: string; runs: SarifRun[] };
   return {
     $schema: base.$schema,
@@ -122,7 +125,12 @@ export function renderRegistrySarif(entries: RegistryEntry[], options: { rootUri
         artifacts,
         invocations: [{ executionSuccessful: ordered.every((e) => e.status === 'ok'), toolExecutionNotifications: notifications }],
         results,
-        properties: { models: ordered.length, unreadable: ordered.filter((e) => e.status === 'error').map((e) => e.path) },
+        properties: {
+          models: ordered.length,
+          unreadable: ordered.filter((e) => e.status === 'error').map((e) => e.path),
+          tensorflowRuntime: runtimes.runtime,
+          ...(runtimes.mixed ? { tensorflowRuntimes: runtimes.mixed } : {}),
+        },
       },
     ],
   };
@@ -148,6 +156,7 @@ function modelSection(e: RegistryEntry, index: number): Content[] {
       [70, 50, 130, '*'],
     ),
   ];
+  if (e.analysis) content.push({ text: `TensorFlow runtime assessed: ${forRoboto(entryRuntime(e) ?? 'none given (known advisories listed per op, not judged)')}`, style: 'small', margin: [0, 0, 0, 6] });
   if (e.checkpoints.length > 0) content.push({ text: `Checkpoints evaluated with it: ${forRoboto(e.checkpoints.join(', '))}`, style: 'small', margin: [0, 0, 0, 6] });
   for (const err of e.errors) content.push({ text: forRoboto(`${err.file}: ${err.message}`), color: SEVERITY_COLOR.high, margin: [0, 0, 0, 4] });
   for (const f of bySeverity(e.findings)) content.push(...findingSection(f, { idPrefix: `${id}-`, parentId: id }));
@@ -170,6 +179,7 @@ export function registryPdfDefinition(entries: RegistryEntry[], options: Registr
         `${totals.models - totals.atOrAbove - totals.errors} below the threshold.`,
       style: 'lead',
     },
+    { text: forRoboto(runtimeSentence(entries) ?? 'TensorFlow runtime assessed: none given (known advisories listed per op, not judged)'), margin: [0, 0, 0, 6] },
     { text: `Generated ${options.generatedAt} by ${tool.name} ${tool.version}${options.auditor ? ` for ${forRoboto(options.auditor)}` : ''}. Unreadable models could not be analysed and must be treated as unsafe until they are.`, margin: [0, 0, 0, 10] },
     { text: 'Summary', style: 'h1', id: 'summary', outline: true },
     dataTable(

@@ -3,7 +3,7 @@
 // (to resume an interrupted run or to merge shard outputs), and the merge itself.
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import type { RegistryEntry } from '../../shared/registry.ts';
+import { assessedRuntimes, type RegistryEntry } from '../../shared/registry.ts';
 import { ApiFailure } from './errors.ts';
 
 export interface Shard {
@@ -100,5 +100,7 @@ export function mergeEntries(sources: { file: string; entries: RegistryEntry[] }
     }
   }
   const entries = [...byPath.values()].map((v) => v.entry).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  const { mixed } = assessedRuntimes(entries);
+  if (mixed) warnings.push(`the shards were assessed for different TensorFlow runtimes (${mixed.join(', ')}): known-vulnerability findings are judged per model; rerun with one --tf-runtime for a uniform report`);
   return { entries, warnings };
 }
