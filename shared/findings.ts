@@ -189,7 +189,25 @@ export interface CheckpointCoverage {
   alternatives: string[];
   /** Set when the checkpoint cannot be read or verified; its verdicts are unknown. */
   integrity?: string;
+  /** keras-weights: each matched weight's values against the model's own stored values. */
+  values?: WeightValueComparison;
   notes: string[];
+}
+
+/**
+ * Which weights a Keras weights file changes. `changed + unchanged + notCompared` = matched; a
+ * weight above the comparison limits, or whose values could not be read, is not compared (never
+ * counted as unchanged).
+ */
+export interface WeightValueComparison {
+  changed: number;
+  unchanged: number;
+  notCompared: number;
+  /** Changed weights in model order, first 50: how many elements differ and the largest absolute difference (null when a NaN/Inf or non-numeric value differs). */
+  changedWeights: { variable: string; checkpointKey: string; elementsChanged: number; elements: number; maxAbsDiff: number | null }[];
+  /** Weights not compared, first 50, with the reason. */
+  notComparedWeights: { variable: string; reason: string }[];
+  limits: { maxElementsPerWeight: number; maxTotalElements: number };
 }
 
 export interface CheckpointReport {

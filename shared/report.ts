@@ -1,7 +1,7 @@
 // What an exported audit is made of: the scan, the model facts, the sandbox runs and who signs
 // it. The PDF (main/report/pdf.ts) and the vulnerability draft (main/report/vuln.ts) render it;
 // the renderer builds it for the Export buttons.
-import type { CheckpointReport, Finding, ScanReport, Severity } from './findings.ts';
+import type { CheckpointReport, Finding, ScanReport, Severity, WeightValueComparison } from './findings.ts';
 import { SEVERITIES, SEVERITY_RANK } from './findings.ts';
 import type { ModelSummary } from './summary.ts';
 import type { SandboxRunReport } from './sandbox.ts';
@@ -84,12 +84,26 @@ export function coverageSummary(entry: CheckpointReport): string {
     parts.push(`${where}: ${c.matched} of ${c.total} variables matched`);
     if (c.matched < c.total) parts.push(`${c.total - c.matched} not in the checkpoint keep the model's own value (${c.missing.slice(0, 5).join(', ')}${c.missing.length > 5 ? ', …' : ''})`);
   }
+  if (c.values) parts.push(valueSummary(c.values));
   if (c.restoreCall && !c.differentModel) parts.push(`TensorFlow binds it with ${c.restoreCall}`);
   if (c.extraCount) parts.push(`${c.extraCount} extra key(s) ignored, as expect_partial() does (${c.extra.slice(0, 4).join(', ')}${c.extraCount > 4 ? ', …' : ''})`);
   if (c.refused) parts.push(c.refused);
   if (c.candidates > 1 && c.alternatives.length) parts.push(`${c.candidates} candidate roots; also evaluated at ${c.alternatives.map((a) => a || '(checkpoint root)').join(', ')}`);
   for (const n of c.notes) parts.push(n);
   return parts.join('; ');
+}
+
+/** Which matched weights the file changes: N changed (first few, with their largest difference) / M unchanged / K not compared. */
+export function valueSummary(v: WeightValueComparison): string {
+  const listed = v.changedWeights.slice(0, 5).map((w) => `${w.variable} (${w.elementsChanged} of ${w.elements} values, max |Δ| ${w.maxAbsDiff === null ? 'non-finite' : formatDiff(w.maxAbsDiff)})`);
+  let text = `values against the model's own: ${v.changed} changed, ${v.unchanged} unchanged, ${v.notCompared} not compared`;
+  if (listed.length) text += `; changed: ${listed.join(', ')}${v.changed > listed.length ? ', …' : ''}`;
+  if (v.notCompared) text += `; not compared (their effect is unknown): ${v.notComparedWeights.slice(0, 3).map((w) => `${w.variable}: ${w.reason}`).join(', ')}${v.notCompared > 3 ? ', …' : ''}`;
+  return text;
+}
+
+function formatDiff(d: number): string {
+  return d !== 0 && (Math.abs(d) < 1e-3 || Math.abs(d) >= 1e6) ? d.toExponential(3) : String(Number(d.toPrecision(6)));
 }
 
 /** One sentence: the audit's verdict. */

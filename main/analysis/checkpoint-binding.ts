@@ -9,7 +9,7 @@
 // Name-based checkpoints (TF1 Saver) are bound by variable name, after the scope remaps the
 // auditor gives (`OLD=NEW`, as `tf.compat.v1.train.init_from_checkpoint` takes them).
 import type { CheckpointIR, DType, MetaGraphIR, ModelIR } from '../../shared/ir.ts';
-import type { CheckpointCoverage } from '../../shared/findings.ts';
+import type { CheckpointCoverage, WeightValueComparison } from '../../shared/findings.ts';
 import { objectVariableKey, VARIABLE_OPS } from './dataflow.ts';
 import { objectPaths } from '../formats/protobuf.ts';
 import { OBJECT_GRAPH_KEY } from '../formats/tensorbundle.ts';
@@ -297,7 +297,7 @@ export function bindKerasWeights(modelWeights: { path: string; dtype: string; sh
   }
   const used = new Set(keyMap.values());
   const extra = fileWeights.map((w) => w.path).filter((p) => !used.has(p));
-  const notes = ["Keras layers are Python code Keras runs: the weights' effect on branches is not evaluated; the list shows which weights this file sets"];
+  const notes = ["Keras layers are Python code Keras runs: the weights' effect on branches is not evaluated; shown is which weights this file sets and which of them it changes"];
   const v3 = (ws: { path: string }[]) => ws.some((w) => /(^|\/)vars\/\d+$/.test(w.path));
   const otherLayout = keyMap.size === 0 && modelWeights.length > 0 && fileWeights.length > 0 && v3(modelWeights) !== v3(fileWeights);
   if (otherLayout) notes.push(`the weights file uses the ${v3(fileWeights) ? 'Keras 3' : 'legacy HDF5'} layout and the model the ${v3(modelWeights) ? 'Keras 3' : 'legacy HDF5'} one: Keras matches those by layer order, which is not mapped here`);
@@ -320,4 +320,38 @@ export function bindKerasWeights(modelWeights: { path: string; dtype: string; sh
     notes,
   };
   return { keyMap, byName: false, coverage };
+}
+
+const MAX_VALUES_LISTED = 50;
+
+type KerasWeight = { path: string; dtype: string; shape: number[] };
+export type WeightValueResult = { compared: true; elementsChanged: number; elements: number; maxAbsDiff: number | null } | { compared: false; reason: string };
+
+/** The matched weights whose values can be compared (same shape and dtype), as (model path, file path, elements). */
+export function kerasValuePairs(modelWeights: KerasWeight[], binding: CheckpointBinding): { variable: string; checkpointKey: string; elements: number; skip: string | null }[] {
+  const mismatched = new Map(binding.coverage.mismatches.map((m) => [m.variable, m.reason]));
+  const out: { variable: string; checkpointKey: string; elements: number; skip: string | null }[] = [];
+  for (const w of modelWeights) {
+    const ck = binding.keyMap.get(w.path);
+    if (ck === undefined) continue;
+    const reason = mismatched.get(w.path);
+    out.push({ variable: w.path, checkpointKey: ck, elements: w.shape.reduce((a, d) => a * d, 1), skip: reason ? `${reason}: values not compared` : null });
+  }
+  return out;
+}
+
+/** Changed / unchanged / not compared, from one result per pair (in the same order). */
+export function weightValueComparison(pairs: { variable: string; checkpointKey: string }[], results: WeightValueResult[], limits: WeightValueComparison['limits']): WeightValueComparison {
+  const out: WeightValueComparison = { changed: 0, unchanged: 0, notCompared: 0, changedWeights: [], notComparedWeights: [], limits };
+  pairs.forEach((p, i) => {
+    const r = results[i] ?? { compared: false, reason: 'no comparison result' };
+    if (!r.compared) {
+      out.notCompared++;
+      if (out.notComparedWeights.length < MAX_VALUES_LISTED) out.notComparedWeights.push({ variable: p.variable, reason: r.reason });
+    } else if (r.elementsChanged > 0) {
+      out.changed++;
+      if (out.changedWeights.length < MAX_VALUES_LISTED) out.changedWeights.push({ variable: p.variable, checkpointKey: p.checkpointKey, elementsChanged: r.elementsChanged, elements: r.elements, maxAbsDiff: r.maxAbsDiff });
+    } else out.unchanged++;
+  });
+  return out;
 }

@@ -12,7 +12,7 @@ import yauzl from 'yauzl';
 import protobuf from 'protobufjs';
 import type { FileEntry, KerasIR, KerasLayerIR, ModelIR } from '../../shared/ir.ts';
 import { LIMITS, ModelError, asModelError } from './errors.ts';
-import { HDF5_LIMITS, readHdf5, type Hdf5Summary } from './hdf5.ts';
+import { HDF5_LIMITS, compareHdf5Datasets, readHdf5, type Hdf5CompareLimits, type Hdf5ComparePair, type Hdf5Comparison, type Hdf5Summary } from './hdf5.ts';
 
 /** Above this uncompressed size an entry must not be compressed more than MAX_COMPRESSION_RATIO:1. */
 const RATIO_CHECK_MIN_BYTES = 10 * 1024 * 1024;
@@ -202,9 +202,33 @@ function listWeights(summary: Hdf5Summary, warnings: string[]): KerasIR['weights
  * legacy HDF5 weights/model file. Only the dataset tree is read (paths, dtypes, shapes).
  */
 export async function readKerasWeightsFile(path: string): Promise<KerasIR['weights']> {
+  return (await readKerasWeights(path)).weights;
+}
+
+/** The weights file's dataset tree and its bytes (kept for comparing values). */
+export async function readKerasWeights(path: string): Promise<{ weights: KerasIR['weights']; bytes: Uint8Array }> {
   const absolute = resolve(path);
-  const summary = await readHdf5(await readHdf5Bytes(absolute), absolute);
-  return listWeights(summary, []);
+  const bytes = await readHdf5Bytes(absolute);
+  const summary = await readHdf5(bytes, absolute);
+  return { weights: listWeights(summary, []), bytes };
+}
+
+/** The HDF5 bytes holding a Keras model's own weights: model.weights.h5 of a `.keras`, the `.h5` file itself. */
+async function kerasModelWeightBytes(model: ModelIR): Promise<{ bytes: Uint8Array; file: string }> {
+  if (model.format === 'keras-h5') return { bytes: await readHdf5Bytes(model.path), file: model.path };
+  if (model.format === 'keras-v3') {
+    const zip = await readZip(model.path, { 'model.weights.h5': HDF5_LIMITS.maxBytes }, []);
+    const bytes = zip.contents.get('model.weights.h5');
+    if (!bytes) throw new ModelError(model.path, 'the archive has no readable model.weights.h5 to compare weight values with');
+    return { bytes, file: `${model.path} (model.weights.h5)` };
+  }
+  throw new ModelError(model.path, `a ${model.format} model has no Keras HDF5 weights to compare with`);
+}
+
+/** Compares dataset pairs (a = the model's own weight path, b = the weights file's) within the limits. */
+export async function compareKerasWeightValues(model: ModelIR, weightsFile: { bytes: Uint8Array; file: string }, pairs: Hdf5ComparePair[], limits: Partial<Hdf5CompareLimits> = {}): Promise<Hdf5Comparison[]> {
+  if (pairs.length === 0) return [];
+  return compareHdf5Datasets(await kerasModelWeightBytes(model), weightsFile, pairs, limits);
 }
 
 /** The whole HDF5 file, refused past the size limit before anything is read. */

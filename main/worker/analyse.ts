@@ -9,9 +9,9 @@ import type { CheckpointIR, ModelIR } from '../../shared/ir.ts';
 import { openModel } from '../formats/index.ts';
 import { openCheckpoint, verifyCheckpoint } from '../formats/tensorbundle.ts';
 import { readCheckpointState } from '../formats/checkpoint-state.ts';
-import { bindKerasWeights, candidateBindings, parseScopeRemap, type ScopeRemap } from '../analysis/checkpoint-binding.ts';
-import { readKerasWeightsFile } from '../formats/keras.ts';
-import { isHdf5 } from '../formats/hdf5.ts';
+import { bindKerasWeights, candidateBindings, kerasValuePairs, parseScopeRemap, weightValueComparison, type ScopeRemap, type WeightValueResult } from '../analysis/checkpoint-binding.ts';
+import { compareKerasWeightValues, readKerasWeights } from '../formats/keras.ts';
+import { HDF5_COMPARE_LIMITS, isHdf5, type Hdf5CompareLimits } from '../formats/hdf5.ts';
 import { open } from 'node:fs/promises';
 import type { CheckpointCoverage, CheckpointReport } from '../../shared/findings.ts';
 import { basename, dirname, join } from 'node:path';
@@ -129,7 +129,7 @@ export async function scanCheckpoints(request: AnalyseRequest, model: ModelIR, r
   const fallback = model.checkpoint && checkpoints[0]?.checkpoint ? model.checkpoint : undefined;
   for (const given of request.checkpoints) {
     if (model.keras && (await startsAsHdf5(given))) {
-      const coverage = await kerasCoverage(model.keras.weights, given);
+      const coverage = await kerasCoverage(model, given);
       entries.push({ path: given, coverage });
       if (coverage.integrity) checkpoints.push({ label: given, checkpoint: null, unreadable: coverage.integrity, integrity: [coverage.integrity] });
       continue;
@@ -174,14 +174,34 @@ async function startsAsHdf5(path: string): Promise<boolean> {
   }
 }
 
-/** A Keras weights file for a Keras model: coverage only (Keras layers are code, not evaluated). */
-async function kerasCoverage(modelWeights: { path: string; dtype: string; shape: number[] }[], given: string): Promise<CheckpointCoverage> {
+/**
+ * A Keras weights file for a Keras model: coverage (Keras layers are code, not evaluated), and
+ * which matched weights it changes: their values against the model's own stored ones.
+ */
+export async function kerasCoverage(model: ModelIR, given: string, limits: Partial<Hdf5CompareLimits> = {}): Promise<CheckpointCoverage> {
+  const modelWeights = model.keras?.weights ?? [];
+  let file: Awaited<ReturnType<typeof readKerasWeights>>;
   try {
-    return bindKerasWeights(modelWeights, await readKerasWeightsFile(given)).coverage;
+    file = await readKerasWeights(given);
   } catch (error) {
     const reason = errorInfo(error);
     return { ...OWN_COVERAGE(0), method: 'keras-weights', matched: 0, total: modelWeights.length, integrity: `${reason.file || given}: ${reason.message}` };
   }
+  const binding = bindKerasWeights(modelWeights, file.weights);
+  const lim = { ...HDF5_COMPARE_LIMITS, ...limits };
+  const pairs = kerasValuePairs(modelWeights, binding);
+  const comparable = pairs.filter((p) => !p.skip);
+  let compared: WeightValueResult[];
+  try {
+    compared = await compareKerasWeightValues(model, { bytes: file.bytes, file: given }, comparable.map((p) => ({ a: p.variable, b: p.checkpointKey, elements: p.elements })), lim);
+  } catch (error) {
+    const reason = errorInfo(error);
+    compared = comparable.map(() => ({ compared: false, reason: `values unreadable: ${reason.message}` }));
+  }
+  const byPath = new Map(comparable.map((p, i) => [p.variable, compared[i]!]));
+  const results = pairs.map((p): WeightValueResult => (p.skip ? { compared: false, reason: p.skip } : byPath.get(p.variable)!));
+  binding.coverage.values = weightValueComparison(pairs, results, { maxElementsPerWeight: lim.maxElementsPerDataset, maxTotalElements: lim.maxTotalElements });
+  return binding.coverage;
 }
 
 /** A CheckpointManager folder: every `ckpt-N` its state file lists, and the latest. */

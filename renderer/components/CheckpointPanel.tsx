@@ -145,7 +145,7 @@ export function CheckpointPanel() {
 }
 
 /** How each checkpoint binds to the model: matched root, N of M, missing, extra, refused, integrity. */
-function CheckpointCoverageList({ entries }: { entries: CheckpointReport[] }) {
+export function CheckpointCoverageList({ entries }: { entries: CheckpointReport[] }) {
   const shown = entries.filter((e) => e.coverage);
   if (shown.length === 0) return null;
   return (
@@ -154,7 +154,7 @@ function CheckpointCoverageList({ entries }: { entries: CheckpointReport[] }) {
       <ul>
         {shown.map((e) => {
           const c = e.coverage!;
-          const alarm = !!c.integrity || !!c.refused || c.differentModel;
+          const alarm = !!c.integrity || !!c.refused || c.differentModel || (c.values?.notCompared ?? 0) > 0;
           return (
             <li key={e.path} data-testid="checkpoint-coverage" className={alarm ? 'alarm' : ''}>
               <div className="mono strong">{e.path}</div>
@@ -177,6 +177,23 @@ function CheckpointCoverageList({ entries }: { entries: CheckpointReport[] }) {
                   {c.extra.map((k) => (
                     <div key={k} className="mono muted">
                       extra {k}
+                    </div>
+                  ))}
+                </details>
+              )}
+              {c.values && (c.values.changed > 0 || c.values.notCompared > 0) && (
+                <details className="small" data-testid="checkpoint-values">
+                  <summary>
+                    {c.values.changed} changed, {c.values.unchanged} unchanged, {c.values.notCompared} not compared
+                  </summary>
+                  {c.values.changedWeights.map((w) => (
+                    <div key={w.variable} className="mono">
+                      changed {w.variable}: {w.elementsChanged} of {w.elements} values, max |Δ| {w.maxAbsDiff === null ? 'non-finite' : w.maxAbsDiff}
+                    </div>
+                  ))}
+                  {c.values.notComparedWeights.map((w) => (
+                    <div key={w.variable} className="mono">
+                      not compared {w.variable}: {w.reason}
                     </div>
                   ))}
                 </details>
