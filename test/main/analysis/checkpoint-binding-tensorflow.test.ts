@@ -407,6 +407,16 @@ test('Keras weights files as checkpoints: coverage agrees with what model.load_w
   assert.equal(`${l.matched}/${l.total}`, `${l.total}/${l.total}`);
   assert.ok(l.total > 0);
   assert.equal(keras.legacy!.loaded, true);
+  // Values: the model's own save_weights changes nothing; a weight whose shape differs is not compared (never unchanged).
+  const counts = (c: ReturnType<typeof cov>) => [c.values!.changed, c.values!.unchanged, c.values!.notCompared];
+  assert.deepEqual(counts(cov(v3, k('same.weights.h5'))), [0, 4, 0]);
+  // no_head is a freshly initialised model: its random kernel differs, its zero bias does not.
+  assert.deepEqual(counts(cov(v3, k('no_head.weights.h5'))), [1, 1, 0]);
+  assert.deepEqual(cov(v3, k('no_head.weights.h5')).values!.changedWeights.map((w) => w.variable), ['layers/dense/vars/0']);
+  assert.deepEqual(counts(l), [0, l.total, 0]);
+  const other = cov(v3, k('other_shape.weights.h5')).values!;
+  assert.deepEqual(other.notComparedWeights.map((w) => w.reason.replace(/^shape .*: values not compared$/, 'shape')), ['shape', 'shape', 'shape']);
+  assert.equal(other.changed + other.unchanged, 1);
 });
 
 test('the app service: each candidate root is its own checkpoint column, and the sandbox restores at the root that triggers', { skip }, async () => {

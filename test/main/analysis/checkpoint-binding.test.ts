@@ -6,7 +6,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { readFileSync, truncateSync, writeFileSync } from 'node:fs';
 import type { CheckpointIR, MetaGraphIR, ModelIR, SavedObjectIR } from '../../../shared/ir.ts';
-import { bindCheckpoint, candidateBindings, parseScopeRemap } from '../../../main/analysis/checkpoint-binding.ts';
+import { bindCheckpoint, candidateBindings, parseScopeRemap, weightValueComparison } from '../../../main/analysis/checkpoint-binding.ts';
+import { valueSummary } from '../../../shared/report.ts';
 import { openCheckpoint, verifyCheckpoint } from '../../../main/formats/tensorbundle.ts';
 import { writeTensorBundle } from '../../../main/writer/tensorbundle.ts';
 import { checkpointObjects } from '../../../main/formats/summary.ts';
@@ -162,4 +163,25 @@ test('an unreadable checkpoint stays in the activation list as unknown, with an 
   assert.match(renderTextReport(report), /integrity\s+checkpoint/);
   const sarif = renderSarif(report) as { runs: { results: { locations: { physicalLocation: { artifactLocation: { uri: string } } }[] }[] }[] };
   assert.equal(sarif.runs[0]!.results[0]!.locations[0]!.physicalLocation.artifactLocation.uri, 'file:///c/broken.data-00000-of-00001');
+});
+
+test('weight values: changed / unchanged / not compared, listed in model order, and the summary line says a not-compared weight is unknown', () => {
+  const pairs = ['a', 'b', 'c', 'd'].map((v) => ({ variable: `layers/${v}/vars/0`, checkpointKey: `layers/${v}/vars/0` }));
+  const v = weightValueComparison(
+    pairs,
+    [
+      { compared: true, elementsChanged: 0, elements: 4, maxAbsDiff: 0 },
+      { compared: true, elementsChanged: 3, elements: 4, maxAbsDiff: 0.000125 },
+      { compared: false, reason: '5000000 elements, above the per-weight comparison limit of 4000000' },
+    ],
+    { maxElementsPerWeight: 4_000_000, maxTotalElements: 32_000_000 },
+  );
+  // The fourth pair has no result: not compared, never unchanged.
+  assert.deepEqual([v.changed, v.unchanged, v.notCompared], [1, 1, 2]);
+  assert.deepEqual(v.changedWeights.map((w) => w.variable), ['layers/b/vars/0']);
+  assert.deepEqual(v.notComparedWeights.map((w) => w.variable), ['layers/c/vars/0', 'layers/d/vars/0']);
+  assert.equal(
+    valueSummary(v),
+    "values against the model's own: 1 changed, 1 unchanged, 2 not compared; changed: layers/b/vars/0 (3 of 4 values, max |Δ| 1.250e-4); not compared (their effect is unknown): layers/c/vars/0: 5000000 elements, above the per-weight comparison limit of 4000000, layers/d/vars/0: no comparison result",
+  );
 });
