@@ -3,7 +3,7 @@
 // VarHandleOp/VariableV2 outside, and variables ↔ their checkpoint keys.
 import type { MetaGraphIR, CheckpointIR, SavedObjectGraphIR, NodeIR } from '../../shared/ir.ts';
 import { boundInput, type CallGraph, type CallSite } from './callgraph.ts';
-import { dataEdges, describeSource, type Scope, type Source } from './edges.ts';
+import { dataEdges, dataUses, describeSource, type Scope, type Source } from './edges.ts';
 
 export interface Frame {
   scope: Scope;
@@ -300,27 +300,12 @@ function traceForward(scope: Scope, node: number): number {
 function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
   const top = cg.top;
   if (!top.nodes.some((n) => n.op === 'RestoreV2' || n.op === 'Restore' || n.op === 'RestoreSlice')) return;
-  const isRestore = (op: string) => op === 'RestoreV2' || op === 'Restore' || op === 'RestoreSlice';
-  // Consumers are asked for only of restore ops and the identities after them: only those are kept.
-  const consumers = new Map<number, { node: number; slot: number }[]>();
-  top.edges.forEach((edges, i) => {
-    let slot = 0;
-    for (const e of edges) {
-      if (e.control) continue;
-      if (e.source.kind === 'node' && (FORWARD_OPS.has(top.nodes[e.source.node].op) || isRestore(top.nodes[e.source.node].op))) {
-        const list = consumers.get(e.source.node) ?? [];
-        list.push({ node: i, slot });
-        consumers.set(e.source.node, list);
-      }
-      slot++;
-    }
-  });
   top.nodes.forEach((n, i) => {
     if (n.op !== 'RestoreV2' && n.op !== 'Restore' && n.op !== 'RestoreSlice') return;
     const names = constStrings(top, dataEdges(top, i)[1]);
     if (!names) return;
     // Output k (the tensor named names[k]) feeds, through identities, an Assign whose input 0 is the variable.
-    for (const first of consumers.get(i) ?? []) {
+    for (const first of dataUses(top, i)) {
       const e = dataEdges(top, first.node)[first.slot];
       if (!e || e.kind !== 'node') continue;
       const key = names[n.op === 'RestoreV2' ? e.output : 0];
@@ -332,7 +317,7 @@ function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
         if (seen.has(c.node)) continue;
         seen.add(c.node);
         const op = top.nodes[c.node].op;
-        if (FORWARD_OPS.has(op)) queue.push(...(consumers.get(c.node) ?? []));
+        if (FORWARD_OPS.has(op)) queue.push(...dataUses(top, c.node));
         else if ((op === 'Assign' || op === 'AssignVariableOp') && c.slot === 1) {
           const v = traceVariableNode(cg, { frame: { scope: top, stack: [] }, source: dataEdges(top, c.node)[0] });
           if (v && v.frame.scope === top && v.source.kind === 'node' && !keys.has(v.source.node)) keys.set(v.source.node, key);

@@ -23,7 +23,7 @@ export interface Scope {
   name: string | null;
   fn: FunctionIR | null;
   nodes: NodeIR[];
-  index: Map<string, number>;
+  index: NameIndex;
   args: Map<string, number>;
   /** Resolved inputs of every node, in input order (control edges included). */
   edges: Edge[][];
@@ -105,11 +105,100 @@ export function dataInputCount(node: NodeIR): number {
   return n;
 }
 
+/**
+ * Node name → index of one graph body (the last node wins for a duplicated name, as with a Map).
+ * Open addressing over typed arrays: a V8 Map of 400k fresh strings costs ~5× more to build and
+ * probe, and the lookups here (one per input edge) are the hot loop of building a scope.
+ */
+export class NameIndex {
+  private readonly names: string[];
+  /** Interleaved (hash, node index) pairs; index -1 marks a free slot. */
+  private readonly table: Int32Array;
+  private readonly mask: number;
+  private readonly wrap: number;
+
+  constructor(names: readonly string[]) {
+    const n = names.length;
+    let capacity = 8;
+    while (capacity < n * 2) capacity <<= 1;
+    this.names = names as string[];
+    const table = new Int32Array(capacity * 2).fill(-1);
+    this.table = table;
+    this.mask = capacity - 1;
+    this.wrap = capacity * 2 - 1;
+    for (let i = 0; i < n; i++) {
+      const name = names[i]!;
+      const hash = hashName(name, 0, name.length);
+      let slot = (hash & this.mask) << 1;
+      for (;;) {
+        const at = table[slot + 1]!;
+        if (at === -1 || (table[slot] === hash && names[at] === name)) break;
+        slot = (slot + 2) & this.wrap;
+      }
+      table[slot] = hash;
+      table[slot + 1] = i;
+    }
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** Index of the node named `name`. */
+  get(name: string): number | undefined {
+    const hash = hashName(name, 0, name.length);
+    const table = this.table;
+    let slot = (hash & this.mask) << 1;
+    for (;;) {
+      const at = table[slot + 1]!;
+      if (at === -1) return undefined;
+      if (table[slot] === hash && this.names[at] === name) return at;
+      slot = (slot + 2) & this.wrap;
+    }
+  }
+
+  /** Index of the node named text[start, end). */
+  getRange(text: string, start: number, end: number): number | undefined {
+    const hash = hashName(text, start, end);
+    const table = this.table;
+    let slot = (hash & this.mask) << 1;
+    for (;;) {
+      const at = table[slot + 1]!;
+      if (at === -1) return undefined;
+      if (table[slot] === hash) {
+        const name = this.names[at]!;
+        if (name.length === end - start && text.startsWith(name, start)) return at;
+      }
+      slot = (slot + 2) & this.wrap;
+    }
+  }
+
+  has(name: string): boolean {
+    return this.get(name) !== undefined;
+  }
+}
+
+/** FNV-1a over UTF-16 code units of text[start, end). */
+function hashName(text: string, start: number, end: number): number {
+  let hash = 0x811c9dc5;
+  for (let i = start; i < end; i++) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
+  return hash | 0;
+}
+
 function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' | 'fn'>, lookup: OpDefLookup, outputZero?: (Edge | undefined)[]): Edge {
-  // The common graph-level input, a plain node name: its first output, one shared Edge per producer.
-  if (outputZero !== undefined && scope.fn === null && text.indexOf(':') < 0 && text.charCodeAt(0) !== 0x5e) {
-    const node = scope.index.get(text);
-    if (node !== undefined) return (outputZero[node] ??= { source: { kind: 'node', node, output: 0 }, control: false });
+  // The common graph-level inputs, `name` and `name:k` (k a plain decimal): no parsing, no substrings.
+  if (outputZero !== undefined && scope.fn === null && text.charCodeAt(0) !== 0x5e) {
+    const colon = text.lastIndexOf(':');
+    if (colon < 0) {
+      const node = scope.index.get(text);
+      if (node !== undefined) return (outputZero[node] ??= { source: { kind: 'node', node, output: 0 }, control: false });
+    } else {
+      const output = plainIndex(text, colon + 1);
+      if (output >= 0 && text.lastIndexOf(':', colon - 1) < 0) {
+        const node = scope.index.getRange(text, 0, colon);
+        if (node !== undefined) return output === 0 ? (outputZero[node] ??= { source: { kind: 'node', node, output: 0 }, control: false }) : { source: { kind: 'node', node, output }, control: false };
+      }
+    }
   }
   const p = parseInputName(text);
   // Inside a function body a bare name (no `:`) is a function arg; node outputs are `node:out:i`.
@@ -128,12 +217,27 @@ function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' 
   return { source: { kind: 'node', node, output: flat ?? p.index }, control: p.control };
 }
 
+/** text[from..] as a decimal without sign or leading zeros (`0` itself allowed) below 2^31, or -1. */
+function plainIndex(text: string, from: number): number {
+  const len = text.length - from;
+  if (len < 1 || len > 9) return -1;
+  if (len > 1 && text.charCodeAt(from) === 0x30) return -1;
+  let value = 0;
+  for (let i = from; i < text.length; i++) {
+    const digit = text.charCodeAt(i) - 0x30;
+    if (digit < 0 || digit > 9) return -1;
+    value = value * 10 + digit;
+  }
+  return value;
+}
+
 /** Edges of every node without inputs: one frozen array. Edges are read-only once built. */
 const NO_EDGES: Edge[] = Object.freeze([]) as unknown as Edge[];
 
 export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], lookup: OpDefLookup): Scope {
-  const index = new Map<string, number>();
-  for (let i = 0; i < nodes.length; i++) index.set(nodes[i].name, i);
+  const names: string[] = new Array(nodes.length);
+  for (let i = 0; i < nodes.length; i++) names[i] = nodes[i].name;
+  const index = new NameIndex(names);
   const args = new Map<string, number>();
   if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
   const partial = { nodes, index, args, fn };
@@ -176,4 +280,66 @@ export function describeSource(scope: Scope, source: Source): string {
   if (source.kind === 'node') return describeNode(scope, source.node);
   if (source.kind === 'arg') return `${scope.name ?? ''}/${scope.fn?.signature.inputArgs[source.arg]?.name ?? `arg${source.arg}`} (_Arg)`;
   return `${scope.name ?? ''}/${source.text} (missing)`;
+}
+
+/**
+ * Who reads each node: CSR over every edge (data and control). The readers of node v are
+ * list[start[v] .. start[v + 1]), in node order; a node reading v k times is listed k times.
+ * Built once per scope, in two passes over typed arrays: no array per node.
+ */
+export interface ConsumerIndex {
+  start: Int32Array;
+  list: Int32Array;
+}
+
+const consumerIndexes = new WeakMap<Scope, ConsumerIndex>();
+
+export function consumerIndex(scope: Scope): ConsumerIndex {
+  let index = consumerIndexes.get(scope);
+  if (index) return index;
+  const n = scope.nodes.length;
+  const start = new Int32Array(n + 1);
+  const edges = scope.edges;
+  for (let i = 0; i < n; i++) {
+    const es = edges[i];
+    for (let k = 0; k < es.length; k++) {
+      const src = es[k].source;
+      if (src.kind === 'node') start[src.node + 1]++;
+    }
+  }
+  for (let v = 0; v < n; v++) start[v + 1] += start[v];
+  const fill = start.slice(0, n);
+  const list = new Int32Array(start[n]);
+  for (let i = 0; i < n; i++) {
+    const es = edges[i];
+    for (let k = 0; k < es.length; k++) {
+      const src = es[k].source;
+      if (src.kind === 'node') list[fill[src.node]++] = i;
+    }
+  }
+  index = { start, list };
+  consumerIndexes.set(scope, index);
+  return index;
+}
+
+/** Readers of `node` (data and control edges) in node order: once each, or once per edge. */
+export function consumersOf(scope: Scope, node: number, perEdge = false): number[] {
+  const { start, list } = consumerIndex(scope);
+  const out: number[] = [];
+  for (let k = start[node]; k < start[node + 1]; k++) if (perEdge || out[out.length - 1] !== list[k]) out.push(list[k]);
+  return out;
+}
+
+/** Every data input slot reading an output of `producer`: the reader and the slot, in node and input order. */
+export function dataUses(scope: Scope, producer: number): { node: number; slot: number }[] {
+  const out: { node: number; slot: number }[] = [];
+  for (const reader of consumersOf(scope, producer)) {
+    let slot = 0;
+    for (const e of scope.edges[reader]) {
+      if (e.control) continue;
+      if (e.source.kind === 'node' && e.source.node === producer) out.push({ node: reader, slot });
+      slot++;
+    }
+  }
+  return out;
 }

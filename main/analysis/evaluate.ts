@@ -22,7 +22,7 @@ import type { TensorIR } from '../../shared/ir.ts';
 import type { CallGraph } from './callgraph.ts';
 import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, VARIABLE_OPS, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import type { CallSite } from './callgraph.ts';
-import { dataEdges, type Source } from './edges.ts';
+import { consumerIndex, dataEdges, type Source } from './edges.ts';
 import { describeEnvironment, environmentOf } from './environment.ts';
 
 export type Scalar = number | boolean | string;
@@ -689,14 +689,14 @@ function createEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv, bi
     }
     // The loop body: everything forward of the merges up to the Exit nodes.
     const inLoop = new Set<number>();
-    const consumers = consumerLists(scope);
+    const readers = consumerIndex(scope);
     const queue = [...merges];
     while (queue.length) {
       const v = queue.pop()!;
       if (inLoop.has(v)) continue;
       inLoop.add(v);
       if (/^(Ref)?Exit$/.test(scope.nodes[v].op)) continue;
-      for (const c of consumers[v] ?? []) queue.push(c);
+      for (let k = readers.start[v]; k < readers.start[v + 1]; k++) queue.push(readers.list[k]);
     }
     inLoop.forEach((v) => /^(Ref)?Exit$/.test(scope.nodes[v].op) && inLoop.delete(v));
     const d = frame.stack.length;
@@ -1088,16 +1088,6 @@ export function tableKey(x: Scalar): string {
   return typeof x === 'string' ? `s:${x}` : `n:${Number(x)}`;
 }
 
-const consumerCache = new WeakMap<object, number[][]>();
-function consumerLists(scope: { nodes: unknown[]; edges: { source: Source }[][] }): number[][] {
-  let c = consumerCache.get(scope);
-  if (!c) {
-    c = scope.nodes.map(() => []);
-    scope.edges.forEach((es, i) => es.forEach((e) => e.source.kind === 'node' && c![e.source.node].push(i)));
-    consumerCache.set(scope, c);
-  }
-  return c;
-}
 
 function attrBool(t: Tensor, name: string): boolean {
   if (t.source.kind !== 'node') return false;

@@ -4,7 +4,7 @@
 // switch context of the op inside its own graph body.
 import type { CallGraph, CallSite } from './callgraph.ts';
 import type { Frame, Tensor } from './dataflow.ts';
-import { dataEdges, type Scope, type Source } from './edges.ts';
+import { consumerIndex, dataEdges, type Scope, type Source } from './edges.ts';
 
 export interface SwitchCtx {
   id: number;
@@ -84,25 +84,41 @@ function computeContexts(scope: Scope): ScopeContexts {
     ofNode[v] = ctx;
     done[v] = 1;
   };
-  // Kahn's order over edges, ignoring NextIteration back edges; leftovers (hostile cycles) in index order.
-  const indeg = new Int32Array(n);
-  const out: number[][] = new Array(n);
+  // Only nodes forward of a Switch can be inside a switch context; every other node is in the
+  // root context, settled from the start. Within that region: Kahn's order over edges, ignoring
+  // NextIteration back edges; leftovers (hostile cycles) in index order.
+  const readers = consumerIndex(scope);
+  const region = new Uint8Array(n);
+  const members: number[] = [];
   for (let v = 0; v < n; v++) {
-    for (const e of scope.edges[v]) {
-      if (e.source.kind !== 'node') continue;
-      if (NEXT.has(scope.nodes[e.source.node].op) && MERGE.has(scope.nodes[v].op)) continue;
-      indeg[v]++;
-      (out[e.source.node] ??= []).push(v);
+    if (!SWITCH.has(scope.nodes[v].op) || region[v]) continue;
+    const stack = [v];
+    while (stack.length) {
+      const u = stack.pop()!;
+      if (region[u]) continue;
+      region[u] = 1;
+      members.push(u);
+      for (let k = readers.start[u]; k < readers.start[u + 1]; k++) if (!region[readers.list[k]]) stack.push(readers.list[k]);
     }
   }
+  if (members.length === 0) return { table, ofNode };
+  members.sort((a, b) => a - b);
+  for (let v = 0; v < n; v++) if (!region[v]) done[v] = 1;
+  const isBackEdge = (from: number, to: number) => NEXT.has(scope.nodes[from].op) && MERGE.has(scope.nodes[to].op);
+  const indeg = new Int32Array(n);
+  for (const v of members)
+    for (const e of scope.edges[v]) if (e.source.kind === 'node' && region[e.source.node] && !isBackEdge(e.source.node, v)) indeg[v]++;
   const queue: number[] = [];
-  for (let v = 0; v < n; v++) if (indeg[v] === 0) queue.push(v);
+  for (const v of members) if (indeg[v] === 0) queue.push(v);
   for (let qi = 0; qi < queue.length; qi++) {
     const v = queue[qi];
     compute(v);
-    for (const w of out[v] ?? []) if (--indeg[w] === 0) queue.push(w);
+    for (let k = readers.start[v]; k < readers.start[v + 1]; k++) {
+      const w = readers.list[k];
+      if (region[w] && !isBackEdge(v, w) && --indeg[w] === 0) queue.push(w);
+    }
   }
-  for (let v = 0; v < n; v++) if (!done[v]) compute(v);
+  for (const v of members) if (!done[v]) compute(v);
   return { table, ofNode };
 }
 

@@ -5,7 +5,7 @@
 import type { MetaGraphIR } from '../../shared/ir.ts';
 import type { Reachability } from '../../shared/findings.ts';
 import type { CallGraph, CallSite } from './callgraph.ts';
-import { parseInputName, type Scope } from './edges.ts';
+import { consumersOf, parseInputName, type Scope } from './edges.ts';
 import { VARIABLE_OPS } from './dataflow.ts';
 import { switchContext } from './gates.ts';
 
@@ -260,7 +260,7 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
     return data.length > 0 && data.every((e) => fromVariable(scope, e.source));
   }
   if (RESTORE_OPS.has(n.op)) {
-    const consumers = consumersOf(scope).get(node) ?? [];
+    const consumers = consumersOf(scope, node, true);
     if (!consumers.length) return false;
     return consumers.every((c) => {
       let cur = c;
@@ -268,7 +268,7 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
         const op = scope.nodes[cur].op;
         if (op === 'Assign' || op === 'AssignVariableOp') return fromVariable(scope, scope.edges[cur].find((e) => !e.control)!.source);
         if (!PASS.has(op)) return false;
-        const next = consumersOf(scope).get(cur) ?? [];
+        const next = consumersOf(scope, cur, true);
         if (next.length !== 1) return false;
         cur = next[0];
       }
@@ -289,23 +289,6 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
   return false;
 }
 
-const consumerCache = new WeakMap<Scope, Map<number, number[]>>();
-function consumersOf(scope: Scope): Map<number, number[]> {
-  let m = consumerCache.get(scope);
-  if (!m) {
-    m = new Map();
-    scope.edges.forEach((edges, i) => {
-      for (const e of edges) {
-        if (e.source.kind !== 'node') continue;
-        const list = m!.get(e.source.node);
-        if (list) list.push(i);
-        else m!.set(e.source.node, [i]);
-      }
-    });
-    consumerCache.set(scope, m);
-  }
-  return m;
-}
 
 /**
  * Every call path from an entry into `scope` (up to `limit`), for verdicts that must hold on all
