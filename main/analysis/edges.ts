@@ -25,11 +25,26 @@ export interface Scope {
   nodes: NodeIR[];
   index: NameIndex;
   args: Map<string, number>;
-  /** Resolved inputs of every node, in input order (control edges included). */
-  edges: Edge[][];
+  /**
+   * Resolved inputs of every node in input order (control edges included), CSR over typed
+   * arrays: node v's inputs are entries inputStart[v] .. inputStart[v + 1]. Read them with
+   * `edgesOf` (objects, built on first use) or, in whole-graph loops, straight from the arrays.
+   */
+  inputStart: Int32Array;
+  /** INPUT_NODE, INPUT_ARG or INPUT_MISSING, plus INPUT_CONTROL for a control edge. */
+  inputKind: Uint8Array;
+  /** The producing node (INPUT_NODE) or function arg index (INPUT_ARG); -1 when missing. */
+  inputRef: Int32Array;
+  /** The producer's flat output index (INPUT_NODE). */
+  inputOutput: Int32Array;
   /** Function output arg index → its source (functions only). */
   rets: Source[];
 }
+
+export const INPUT_NODE = 0;
+export const INPUT_ARG = 1;
+export const INPUT_MISSING = 2;
+export const INPUT_CONTROL = 4;
 
 export interface ParsedInput {
   control: boolean;
@@ -185,21 +200,7 @@ function hashName(text: string, start: number, end: number): number {
   return hash | 0;
 }
 
-function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' | 'fn'>, lookup: OpDefLookup, outputZero?: (Edge | undefined)[]): Edge {
-  // The common graph-level inputs, `name` and `name:k` (k a plain decimal): no parsing, no substrings.
-  if (outputZero !== undefined && scope.fn === null && text.charCodeAt(0) !== 0x5e) {
-    const colon = text.lastIndexOf(':');
-    if (colon < 0) {
-      const node = scope.index.get(text);
-      if (node !== undefined) return (outputZero[node] ??= { source: { kind: 'node', node, output: 0 }, control: false });
-    } else {
-      const output = plainIndex(text, colon + 1);
-      if (output >= 0 && text.lastIndexOf(':', colon - 1) < 0) {
-        const node = scope.index.getRange(text, 0, colon);
-        if (node !== undefined) return output === 0 ? (outputZero[node] ??= { source: { kind: 'node', node, output: 0 }, control: false }) : { source: { kind: 'node', node, output }, control: false };
-      }
-    }
-  }
+function resolveOne(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args' | 'fn'>, lookup: OpDefLookup): Edge {
   const p = parseInputName(text);
   // Inside a function body a bare name (no `:`) is a function arg; node outputs are `node:out:i`.
   if (scope.fn !== null && !text.includes(':') && !(p.control && scope.index.has(p.node))) {
@@ -235,24 +236,37 @@ function plainIndex(text: string, from: number): number {
 const NO_EDGES: Edge[] = Object.freeze([]) as unknown as Edge[];
 
 export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], lookup: OpDefLookup): Scope {
-  const names: string[] = new Array(nodes.length);
-  for (let i = 0; i < nodes.length; i++) names[i] = nodes[i].name;
+  const n = nodes.length;
+  const names: string[] = new Array(n);
+  let inputCount = 0;
+  for (let i = 0; i < n; i++) {
+    const node = nodes[i];
+    names[i] = node.name;
+    inputCount += node.inputs.length;
+  }
   const index = new NameIndex(names);
   const args = new Map<string, number>();
   if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
   const partial = { nodes, index, args, fn };
-  const outputZero: (Edge | undefined)[] = new Array(nodes.length);
-  const edges: Edge[][] = new Array(nodes.length);
-  for (let i = 0; i < nodes.length; i++) {
+  const inputStart = new Int32Array(n + 1);
+  const inputKind = new Uint8Array(inputCount);
+  const inputRef = new Int32Array(inputCount);
+  const inputOutput = new Int32Array(inputCount);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    inputStart[i] = k;
     const inputs = nodes[i].inputs;
-    if (inputs.length === 0) {
-      edges[i] = NO_EDGES;
-      continue;
+    for (let j = 0; j < inputs.length; j++, k++) {
+      const text = inputs[j];
+      if (fn === null && resolvePlain(text, index, inputKind, inputRef, inputOutput, k)) continue;
+      const edge = resolveOne(text, partial, lookup);
+      const src = edge.source;
+      inputKind[k] = (src.kind === 'node' ? INPUT_NODE : src.kind === 'arg' ? INPUT_ARG : INPUT_MISSING) | (edge.control ? INPUT_CONTROL : 0);
+      inputRef[k] = src.kind === 'node' ? src.node : src.kind === 'arg' ? src.arg : -1;
+      inputOutput[k] = src.kind === 'node' ? src.output : 0;
     }
-    const resolved: Edge[] = new Array(inputs.length);
-    for (let k = 0; k < inputs.length; k++) resolved[k] = resolveOne(inputs[k], partial, lookup, outputZero);
-    edges[i] = resolved;
   }
+  inputStart[n] = k;
   const rets: Source[] = [];
   if (fn) {
     for (const out of fn.signature.outputArgs) {
@@ -260,13 +274,77 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
       rets.push(text === undefined ? { kind: 'missing', text: out.name } : resolveOne(text, partial, lookup).source);
     }
   }
-  return { id, name: fn ? fn.name : null, fn, nodes, index, args, edges, rets };
+  return { id, name: fn ? fn.name : null, fn, nodes, index, args, inputStart, inputKind, inputRef, inputOutput, rets };
+}
+
+/**
+ * The common graph-level inputs, `name`, `name:k` (k a plain decimal) and `^name`, resolved
+ * without parsing or substrings; false when the input needs the general reading.
+ */
+function resolvePlain(text: string, index: NameIndex, kind: Uint8Array, ref: Int32Array, output: Int32Array, k: number): boolean {
+  const control = text.charCodeAt(0) === 0x5e;
+  const colon = text.lastIndexOf(':');
+  let node: number | undefined;
+  let out = 0;
+  if (colon < 0) node = control ? index.getRange(text, 1, text.length) : index.get(text);
+  else {
+    if (control) return false;
+    out = plainIndex(text, colon + 1);
+    if (out < 0 || text.lastIndexOf(':', colon - 1) >= 0) return false;
+    node = index.getRange(text, 0, colon);
+  }
+  if (node === undefined) return false;
+  kind[k] = INPUT_NODE | (control ? INPUT_CONTROL : 0);
+  ref[k] = node;
+  output[k] = out;
+  return true;
+}
+
+interface EdgeCache {
+  byNode: (Edge[] | undefined)[];
+  /** One shared Edge per producer for plain data edges from output 0. */
+  outputZero: (Edge | undefined)[];
+}
+
+const edgeCaches = new WeakMap<Scope, EdgeCache>();
+
+/** Resolved inputs of node v as Edge objects (built once per node, then shared; read-only). */
+export function edgesOf(scope: Scope, v: number): Edge[] {
+  let cache = edgeCaches.get(scope);
+  if (!cache) {
+    cache = { byNode: new Array(scope.nodes.length), outputZero: new Array(scope.nodes.length) };
+    edgeCaches.set(scope, cache);
+  }
+  const cached = cache.byNode[v];
+  if (cached !== undefined) return cached;
+  const start = scope.inputStart[v];
+  const end = scope.inputStart[v + 1];
+  if (start === end) return (cache.byNode[v] = NO_EDGES);
+  const edges: Edge[] = new Array(end - start);
+  for (let k = start; k < end; k++) {
+    const kind = scope.inputKind[k];
+    const control = (kind & INPUT_CONTROL) !== 0;
+    const ref = scope.inputRef[k];
+    switch (kind & 3) {
+      case INPUT_NODE: {
+        const output = scope.inputOutput[k];
+        edges[k - start] = !control && output === 0 ? (cache.outputZero[ref] ??= { source: { kind: 'node', node: ref, output: 0 }, control: false }) : { source: { kind: 'node', node: ref, output }, control };
+        break;
+      }
+      case INPUT_ARG:
+        edges[k - start] = { source: { kind: 'arg', arg: ref }, control };
+        break;
+      default:
+        edges[k - start] = { source: { kind: 'missing', text: scope.nodes[v].inputs[k - start] }, control };
+    }
+  }
+  return (cache.byNode[v] = edges);
 }
 
 /** Data (non-control) edges of a node. */
 export function dataEdges(scope: Scope, node: number): Source[] {
   const out: Source[] = [];
-  for (const e of scope.edges[node]) if (!e.control) out.push(e.source);
+  for (const e of edgesOf(scope, node)) if (!e.control) out.push(e.source);
   return out;
 }
 
@@ -299,23 +377,14 @@ export function consumerIndex(scope: Scope): ConsumerIndex {
   if (index) return index;
   const n = scope.nodes.length;
   const start = new Int32Array(n + 1);
-  const edges = scope.edges;
-  for (let i = 0; i < n; i++) {
-    const es = edges[i];
-    for (let k = 0; k < es.length; k++) {
-      const src = es[k].source;
-      if (src.kind === 'node') start[src.node + 1]++;
-    }
-  }
+  const { inputStart, inputKind, inputRef } = scope;
+  const total = inputStart[n];
+  for (let k = 0; k < total; k++) if ((inputKind[k] & 3) === INPUT_NODE) start[inputRef[k] + 1]++;
   for (let v = 0; v < n; v++) start[v + 1] += start[v];
   const fill = start.slice(0, n);
   const list = new Int32Array(start[n]);
   for (let i = 0; i < n; i++) {
-    const es = edges[i];
-    for (let k = 0; k < es.length; k++) {
-      const src = es[k].source;
-      if (src.kind === 'node') list[fill[src.node]++] = i;
-    }
+    for (let k = inputStart[i]; k < inputStart[i + 1]; k++) if ((inputKind[k] & 3) === INPUT_NODE) list[fill[inputRef[k]]++] = i;
   }
   index = { start, list };
   consumerIndexes.set(scope, index);
@@ -335,7 +404,7 @@ export function dataUses(scope: Scope, producer: number): { node: number; slot: 
   const out: { node: number; slot: number }[] = [];
   for (const reader of consumersOf(scope, producer)) {
     let slot = 0;
-    for (const e of scope.edges[reader]) {
+    for (const e of edgesOf(scope, reader)) {
       if (e.control) continue;
       if (e.source.kind === 'node' && e.source.node === producer) out.push({ node: reader, slot });
       slot++;

@@ -4,7 +4,7 @@
 // switch context of the op inside its own graph body.
 import type { CallGraph, CallSite } from './callgraph.ts';
 import type { Frame, Tensor } from './dataflow.ts';
-import { consumerIndex, dataEdges, type Scope, type Source } from './edges.ts';
+import { consumerIndex, dataEdges, edgesOf, type Scope, type Source } from './edges.ts';
 
 export interface SwitchCtx {
   id: number;
@@ -64,7 +64,7 @@ function computeContexts(scope: Scope): ScopeContexts {
     let ctx = 0;
     if (MERGE.has(node.op)) {
       let acc: number | null = null;
-      for (const e of scope.edges[v]) {
+      for (const e of edgesOf(scope, v)) {
         if (e.control) continue;
         if (e.source.kind === 'node' && NEXT.has(scope.nodes[e.source.node].op)) continue;
         const c = edgeCtx(e.source);
@@ -73,10 +73,10 @@ function computeContexts(scope: Scope): ScopeContexts {
       }
       ctx = acc ?? 0;
     } else if (EXIT.has(node.op)) {
-      const e = scope.edges[v].find((x) => !x.control);
+      const e = edgesOf(scope, v).find((x) => !x.control);
       if (e && e.source.kind === 'node' && done[e.source.node]) ctx = SWITCH.has(scope.nodes[e.source.node].op) ? ofNode[e.source.node] : ofNode[e.source.node];
     } else {
-      for (const e of scope.edges[v]) {
+      for (const e of edgesOf(scope, v)) {
         const c = edgeCtx(e.source);
         if (c !== null && table[c].depth > table[ctx].depth) ctx = c;
       }
@@ -87,11 +87,12 @@ function computeContexts(scope: Scope): ScopeContexts {
   // Only nodes forward of a Switch can be inside a switch context; every other node is in the
   // root context, settled from the start. Within that region: Kahn's order over edges, ignoring
   // NextIteration back edges; leftovers (hostile cycles) in index order.
-  const readers = consumerIndex(scope);
   const region = new Uint8Array(n);
   const members: number[] = [];
+  let readers: ReturnType<typeof consumerIndex> | null = null;
   for (let v = 0; v < n; v++) {
     if (!SWITCH.has(scope.nodes[v].op) || region[v]) continue;
+    readers ??= consumerIndex(scope);
     const stack = [v];
     while (stack.length) {
       const u = stack.pop()!;
@@ -101,13 +102,13 @@ function computeContexts(scope: Scope): ScopeContexts {
       for (let k = readers.start[u]; k < readers.start[u + 1]; k++) if (!region[readers.list[k]]) stack.push(readers.list[k]);
     }
   }
-  if (members.length === 0) return { table, ofNode };
+  if (readers === null) return { table, ofNode };
   members.sort((a, b) => a - b);
   for (let v = 0; v < n; v++) if (!region[v]) done[v] = 1;
   const isBackEdge = (from: number, to: number) => NEXT.has(scope.nodes[from].op) && MERGE.has(scope.nodes[to].op);
   const indeg = new Int32Array(n);
   for (const v of members)
-    for (const e of scope.edges[v]) if (e.source.kind === 'node' && region[e.source.node] && !isBackEdge(e.source.node, v)) indeg[v]++;
+    for (const e of edgesOf(scope, v)) if (e.source.kind === 'node' && region[e.source.node] && !isBackEdge(e.source.node, v)) indeg[v]++;
   const queue: number[] = [];
   for (const v of members) if (indeg[v] === 0) queue.push(v);
   for (let qi = 0; qi < queue.length; qi++) {

@@ -5,7 +5,7 @@
 import type { MetaGraphIR } from '../../shared/ir.ts';
 import type { Reachability } from '../../shared/findings.ts';
 import type { CallGraph, CallSite } from './callgraph.ts';
-import { consumersOf, parseInputName, type Scope } from './edges.ts';
+import { consumersOf, edgesOf, INPUT_NODE, parseInputName, type Scope } from './edges.ts';
 import { VARIABLE_OPS } from './dataflow.ts';
 import { switchContext } from './gates.ts';
 
@@ -103,7 +103,7 @@ export function findEntryPoints(cg: CallGraph, meta: MetaGraphIR | null): EntryP
       const v = stack.pop()!;
       if (saver[v]) continue;
       saver[v] = 1;
-      for (const edge of top.edges[v]) if (edge.source.kind === 'node') stack.push(edge.source.node);
+      for (let k = top.inputStart[v]; k < top.inputStart[v + 1]; k++) if ((top.inputKind[k] & 3) === INPUT_NODE) stack.push(top.inputRef[k]);
     }
     entries.push({ label: 'graph', kind: 'graph', topNodes: top.nodes.map((_, i) => i).filter((i) => !saver[i]), functions: [] });
   }
@@ -136,7 +136,7 @@ export function computeReach(cg: CallGraph, entries: EntryPoint[]): ReachInfo {
       mark[v] = e;
       (topEntries[v] ??= []).push(e);
       for (const s of cg.siteAt.get(`0:${v}`) ?? []) fnQueue.push(cg.byName.get(s.callee)!.id);
-      for (const edge of top.edges[v]) if (edge.source.kind === 'node' && mark[edge.source.node] !== e) stack.push(edge.source.node);
+      for (let k = top.inputStart[v]; k < top.inputStart[v + 1]; k++) if ((top.inputKind[k] & 3) === INPUT_NODE && mark[top.inputRef[k]] !== e) stack.push(top.inputRef[k]);
     }
     while (fnQueue.length) {
       const f = fnQueue.pop()!;
@@ -241,7 +241,7 @@ function fromVariable(scope: Scope, src: { kind: string; node?: number }, limit 
     const n = scope.nodes[cur.node!];
     if (VARIABLE_OPS.has(n.op)) return true;
     if (!PASS.has(n.op)) return false;
-    const next = scope.edges[cur.node!].find((e) => !e.control);
+    const next = edgesOf(scope, cur.node!).find((e) => !e.control);
     if (!next) return false;
     cur = next.source;
   }
@@ -256,7 +256,7 @@ function fromVariable(scope: Scope, src: { kind: string; node?: number }, limit 
 export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean {
   const n = scope.nodes[node];
   if (SAVE_OPS.has(n.op)) {
-    const data = scope.edges[node].filter((e) => !e.control).slice(n.op === 'SaveSlices' ? 3 : n.op === 'Save' ? 2 : 3);
+    const data = edgesOf(scope, node).filter((e) => !e.control).slice(n.op === 'SaveSlices' ? 3 : n.op === 'Save' ? 2 : 3);
     return data.length > 0 && data.every((e) => fromVariable(scope, e.source));
   }
   if (RESTORE_OPS.has(n.op)) {
@@ -266,7 +266,7 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
       let cur = c;
       for (let i = 0; i < 8; i++) {
         const op = scope.nodes[cur].op;
-        if (op === 'Assign' || op === 'AssignVariableOp') return fromVariable(scope, scope.edges[cur].find((e) => !e.control)!.source);
+        if (op === 'Assign' || op === 'AssignVariableOp') return fromVariable(scope, edgesOf(scope, cur).find((e) => !e.control)!.source);
         if (!PASS.has(op)) return false;
         const next = consumersOf(scope, cur, true);
         if (next.length !== 1) return false;
@@ -283,7 +283,7 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
       if (seen.has(v)) continue;
       seen.add(v);
       if (v !== node && SAVE_OPS.has(scope.nodes[v].op)) return saverShaped(cg, scope, v);
-      for (const e of scope.edges[v]) if (e.source.kind === 'node') stack.push(e.source.node);
+      for (const e of edgesOf(scope, v)) if (e.source.kind === 'node') stack.push(e.source.node);
     }
   }
   return false;

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildScope, flatOutputIndex, parseInputName } from '../../../main/analysis/edges.ts';
+import { buildScope, edgesOf, flatOutputIndex, parseInputName } from '../../../main/analysis/edges.ts';
 import { opDefLookup } from '../../../main/analysis/callgraph.ts';
 import { attrI, attrList, graph, node } from '../../../main/writer/graph.ts';
 import type { FunctionIR } from '../../../shared/ir.ts';
@@ -51,7 +51,7 @@ test('function bodies: args by name, node:out:i, control inputs, and the library
     attr: {},
   };
   const scope = buildScope(1, body, body.nodes, fnLookup);
-  assert.deepEqual(scope.edges[1], [
+  assert.deepEqual(edgesOf(scope, 1), [
     { source: { kind: 'arg', arg: 0 }, control: false },
     { source: { kind: 'node', node: 0, output: 1 }, control: false },
     { source: { kind: 'node', node: 0, output: 0 }, control: true },
@@ -88,14 +88,14 @@ test('input names parse as split(":") reads them, for any text (hostile names in
 test('graph-level plain inputs share one Edge per producer; control and indexed inputs keep their own', () => {
   const g = graph([node('c', 'Const'), node('a', 'AddV2', ['c', 'c']), node('b', 'AddV2', ['c', 'c:1', '^c', 'gone'])]);
   const scope = buildScope(0, null, g.nodes, lookup);
-  assert.deepEqual(scope.edges[0], []);
-  assert.deepEqual(scope.edges[2], [
+  assert.deepEqual(edgesOf(scope, 0), []);
+  assert.deepEqual(edgesOf(scope, 2), [
     { source: { kind: 'node', node: 0, output: 0 }, control: false },
     { source: { kind: 'node', node: 0, output: 1 }, control: false },
     { source: { kind: 'node', node: 0, output: 0 }, control: true },
     { source: { kind: 'missing', text: 'gone' }, control: false },
   ]);
-  assert.equal(scope.edges[1]![0], scope.edges[1]![1]);
-  assert.equal(scope.edges[1]![0], scope.edges[2]![0]);
-  assert.notEqual(scope.edges[2]![0], scope.edges[2]![2]);
+  assert.equal(edgesOf(scope, 1)![0], edgesOf(scope, 1)![1]);
+  assert.equal(edgesOf(scope, 1)![0], edgesOf(scope, 2)![0]);
+  assert.notEqual(edgesOf(scope, 2)![0], edgesOf(scope, 2)![2]);
 });
