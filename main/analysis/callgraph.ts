@@ -120,19 +120,26 @@ export function buildCallGraph(graph: GraphIR, strippedOpList: OpDefIR[] = []): 
     if (at) at.push(site);
     else siteAt.set(key, [site]);
   };
-  for (const scope of scopes) {
-    sitesByCaller.set(scope.id, []);
+  for (const scope of scopes) sitesByCaller.set(scope.id, []);
+  // Without a library nothing can be called. Nodes often share one attr record (the reader
+  // shares identical encodings): a record without function values is looked at once.
+  let plainRecord: object | null = null;
+  for (const scope of byName.size ? scopes : []) {
     for (let i = 0; i < scope.nodes.length; i++) {
       const node = scope.nodes[i];
       if (byName.has(node.op)) add({ caller: scope, node: i, callee: node.op, attr: 'op', kind: 'call', branchIndex: 0, branchCount: 1, argFirst: 0, argBase: 0 });
+      if (node.attr === plainRecord) continue;
+      let plain = true;
       for (const attr in node.attr) {
         const value = node.attr[attr];
         if (value.type !== 'func' && value.type !== 'list') continue;
+        plain = false;
         for (const f of funcNames(value)) {
           const callee = byName.get(f.name);
           if (callee) add(siteFor(scope, i, attr, f.name, f.index, f.count, lookup, callee.fn!.signature.inputArgs.length));
         }
       }
+      if (plain) plainRecord = node.attr;
     }
   }
   mergeSameBranches(sites);

@@ -3,7 +3,7 @@
 // VarHandleOp/VariableV2 outside, and variables ↔ their checkpoint keys.
 import type { MetaGraphIR, CheckpointIR, SavedObjectGraphIR, NodeIR } from '../../shared/ir.ts';
 import { boundInput, type CallGraph, type CallSite } from './callgraph.ts';
-import { dataEdges, dataUses, describeSource, type Scope, type Source } from './edges.ts';
+import { dataEdges, dataUses, describeSource, nodesOf, type Scope, type Source } from './edges.ts';
 
 export interface Frame {
   scope: Scope;
@@ -211,36 +211,36 @@ export function buildVariableNaming(cg: CallGraph, meta: MetaGraphIR | null, che
         });
       }
     }
-    top.nodes.forEach((n, i) => {
-      if (!VARIABLE_OPS.has(n.op) || topKeys.has(i)) return;
+    for (const i of nodesOf(top, (op) => VARIABLE_OPS.has(op))) {
+      const n = top.nodes[i];
+      if (topKeys.has(i)) continue;
       const shared = stringAttr(top, i, 'shared_name') || n.name;
       const ids = byVarName.get(shared);
       if (ids && ids.length === 1) {
         const key = objectVariableKey(meta, ids[0], checkpoint, paths);
         if (key) topKeys.set(i, key);
       }
-    });
+    }
   }
   restoreMapping(cg, topKeys);
   // TF2 keeps asset paths in variables assigned at load from the asset placeholders.
-  top.nodes.forEach((n, i) => {
-    if ((n.op !== 'AssignVariableOp' && n.op !== 'Assign') || assetNodes.size === 0) return;
+  const assigns = nodesOf(top, (op) => op === 'AssignVariableOp' || op === 'Assign');
+  for (const i of assetNodes.size === 0 ? [] : assigns) {
     const [target, value] = dataEdges(top, i);
-    if (!target || !value || value.kind !== 'node') return;
+    if (!target || !value || value.kind !== 'node') continue;
     const asset = assetNodes.get(value.node);
     const v = traceVariableNode(cg, { frame: { scope: top, stack: [] }, source: target });
     if (asset && v && v.frame.scope === top && v.source.kind === 'node') assetNodes.set(v.source.node, asset);
-  });
+  }
   const initializers = new Map<number, Tensor>();
-  top.nodes.forEach((n, i) => {
-    if (n.op !== 'AssignVariableOp' && n.op !== 'Assign') return;
+  for (const i of assigns) {
     const [target, value] = dataEdges(top, i);
-    if (!target || !value) return;
+    if (!target || !value) continue;
     const v = traceVariableNode(cg, { frame: { scope: top, stack: [] }, source: target });
-    if (!v || v.frame.scope !== top || v.source.kind !== 'node' || initializers.has(v.source.node)) return;
-    if (value.kind === 'node' && /^(RestoreV2|Restore|RestoreSlice)$/.test(top.nodes[traceForward(top, value.node)].op)) return;
+    if (!v || v.frame.scope !== top || v.source.kind !== 'node' || initializers.has(v.source.node)) continue;
+    if (value.kind === 'node' && /^(RestoreV2|Restore|RestoreSlice)$/.test(top.nodes[traceForward(top, value.node)].op)) continue;
     initializers.set(v.source.node, { frame: { scope: top, stack: [] }, source: value });
-  });
+  }
   let initByKey: Map<string, Tensor> | null = null;
   const servingSignatures = (meta?.signatures ?? []).filter((sig) => sig.key !== '__saved_model_init_op');
   const fed = new Set<number>();
@@ -299,11 +299,10 @@ function traceForward(scope: Scope, node: number): number {
 /** TF1 savers: RestoreV2/Restore outputs assigned to variables name their checkpoint keys. */
 function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
   const top = cg.top;
-  if (!top.nodes.some((n) => n.op === 'RestoreV2' || n.op === 'Restore' || n.op === 'RestoreSlice')) return;
-  top.nodes.forEach((n, i) => {
-    if (n.op !== 'RestoreV2' && n.op !== 'Restore' && n.op !== 'RestoreSlice') return;
+  for (const i of nodesOf(top, (op) => op === 'RestoreV2' || op === 'Restore' || op === 'RestoreSlice')) {
+    const n = top.nodes[i];
     const names = constStrings(top, dataEdges(top, i)[1]);
-    if (!names) return;
+    if (!names) continue;
     // Output k (the tensor named names[k]) feeds, through identities, an Assign whose input 0 is the variable.
     for (const first of dataUses(top, i)) {
       const e = dataEdges(top, first.node)[first.slot];
@@ -324,7 +323,7 @@ function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
         }
       }
     }
-  });
+  }
 }
 
 function constStrings(scope: Scope, src: Source | undefined): string[] | null {

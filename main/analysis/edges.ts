@@ -412,3 +412,40 @@ export function dataUses(scope: Scope, producer: number): { node: number; slot: 
   }
   return out;
 }
+
+/** Node indices of every op type in a scope, in node order: one pass, then questions about ops cost per op type. */
+const opIndexes = new WeakMap<Scope, Map<string, number[]>>();
+
+export function opIndex(scope: Scope): Map<string, number[]> {
+  let index = opIndexes.get(scope);
+  if (index) return index;
+  index = new Map();
+  const nodes = scope.nodes;
+  let lastOp: string | null = null;
+  let last: number[] = [];
+  for (let i = 0; i < nodes.length; i++) {
+    const op = nodes[i].op;
+    if (op !== lastOp) {
+      lastOp = op;
+      last = index.get(op) ?? [];
+      if (last.length === 0) index.set(op, last);
+    }
+    last.push(i);
+  }
+  opIndexes.set(scope, index);
+  return index;
+}
+
+/** Indices of the nodes whose op passes `test` (asked once per op type), ascending. */
+export function nodesOf(scope: Scope, test: (op: string) => boolean): number[] {
+  let out: number[] | null = null;
+  let lists = 0;
+  for (const [op, nodes] of opIndex(scope)) {
+    if (!test(op)) continue;
+    out = lists === 0 ? nodes.slice() : out!.concat(nodes);
+    lists++;
+  }
+  if (out === null) return [];
+  if (lists > 1) out.sort((a, b) => a - b);
+  return out;
+}

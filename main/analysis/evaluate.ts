@@ -22,7 +22,7 @@ import type { TensorIR } from '../../shared/ir.ts';
 import type { CallGraph } from './callgraph.ts';
 import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, VARIABLE_OPS, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
 import type { CallSite } from './callgraph.ts';
-import { consumerIndex, dataEdges, type Source } from './edges.ts';
+import { consumerIndex, dataEdges, nodesOf, type Source } from './edges.ts';
 import { describeEnvironment, environmentOf } from './environment.ts';
 
 export type Scalar = number | boolean | string;
@@ -670,11 +670,10 @@ function createEvaluator(cg: CallGraph, naming: VariableNaming, env: EvalEnv, bi
     }
     const scope = frame.scope;
     const merges: number[] = [];
-    scope.nodes.forEach((n, i) => {
-      if (!/^(Ref)?Switch$/.test(n.op)) return;
+    for (const i of nodesOf(scope, (op) => /^(Ref)?Switch$/.test(op))) {
       const [data, pred] = dataEdges(scope, i);
       if (pred?.kind === 'node' && pred.node === loop.loopCond && data?.kind === 'node' && /^(Ref)?Merge$/.test(scope.nodes[data.node].op) && !merges.includes(data.node)) merges.push(data.node);
-    });
+    }
     if (!merges.length) return 'TF1 loop frame without Merge nodes';
     const init: Tensor[] = [];
     const next: Tensor[] = [];

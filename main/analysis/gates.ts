@@ -4,7 +4,7 @@
 // switch context of the op inside its own graph body.
 import type { CallGraph, CallSite } from './callgraph.ts';
 import type { Frame, Tensor } from './dataflow.ts';
-import { consumerIndex, dataEdges, edgesOf, type Scope, type Source } from './edges.ts';
+import { consumerIndex, dataEdges, edgesOf, nodesOf, type Scope, type Source } from './edges.ts';
 
 export interface SwitchCtx {
   id: number;
@@ -90,8 +90,8 @@ function computeContexts(scope: Scope): ScopeContexts {
   const region = new Uint8Array(n);
   const members: number[] = [];
   let readers: ReturnType<typeof consumerIndex> | null = null;
-  for (let v = 0; v < n; v++) {
-    if (!SWITCH.has(scope.nodes[v].op) || region[v]) continue;
+  for (const v of nodesOf(scope, (op) => SWITCH.has(op))) {
+    if (region[v]) continue;
     readers ??= consumerIndex(scope);
     const stack = [v];
     while (stack.length) {

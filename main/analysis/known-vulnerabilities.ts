@@ -7,7 +7,7 @@ import type { AdvisoryRef, Figure, Finding, Reachability, Severity, TriggerKind 
 import type { ModelIR, TfliteIR } from '../../shared/ir.ts';
 import type { CallGraph } from './callgraph.ts';
 import { argBinding, callOutputs, describeTensor, tensorKey, traceVariableNode, PLACEHOLDER_OPS, VARIABLE_OPS, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
-import { dataEdges, describeNode } from './edges.ts';
+import { dataEdges, describeNode, nodesOf } from './edges.ts';
 import { callPath, entryLabels, reachabilityOf, type ReachInfo } from './reachability.ts';
 import { advisoriesForOp, advisoryCredit, allAdvisories, advisoryDataAsOf, affects, clearFrom, compareVersions, DENIAL_OF_SERVICE_CLASSES, fixedIn, parseVersion, upgradeTarget, type Advisory, type Version } from './advisories.ts';
 import { flexToTensorFlowOp } from './catalogue.ts';
@@ -157,8 +157,8 @@ function graphOccurrences(g: VulnerabilityGraph): Occurrence[] {
   const out: Occurrence[] = [];
   for (const scope of g.cg.scopes) {
     let frame: Frame | null = null;
-    scope.nodes.forEach((n, i) => {
-      if (g.cg.byName.has(n.op) || advisoriesForOp(n.op).length === 0) return;
+    for (const i of nodesOf(scope, (op) => !g.cg.byName.has(op) && advisoriesForOp(op).length > 0)) {
+      const n = scope.nodes[i];
       frame ??= { scope, stack: callPath(g.cg, g.reach, scope) };
       const f = frame;
       let memo: FeedResult | null = null;
@@ -173,7 +173,7 @@ function graphOccurrences(g: VulnerabilityGraph): Occurrence[] {
         chainPrefix: g.inherited?.chain ?? [],
         feed: () => (memo ??= feedOf(g.cg, g.naming, f, i)),
       });
-    });
+    }
   }
   return out;
 }

@@ -65,11 +65,15 @@ function tryDecode(bytes: Uint8Array): GraphIR | null {
 export function nestedGraphs(cg: CallGraph, prefix: string): NestedGraph[] {
   const found: NestedGraph[] = [];
   let tried = 0;
+  // A record shared by consecutive nodes (the reader shares identical encodings) that holds no candidate is looked at once.
+  let emptyRecord: object | null = null;
   for (const scope of cg.scopes) {
     scope.nodes.forEach((node, i) => {
-      if (tried >= MAX_CANDIDATES) return;
+      if (tried >= MAX_CANDIDATES || node.attr === emptyRecord) return;
       // Strings in Const values and attrs of any node.
-      for (const bytes of stringValues(node)) {
+      const strings = stringValues(node);
+      if (strings === NONE) emptyRecord = node.attr;
+      for (const bytes of strings) {
         if (++tried > MAX_CANDIDATES) return;
         const g = tryDecode(bytes);
         if (!g) continue;

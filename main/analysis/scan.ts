@@ -7,7 +7,7 @@ import type { Activation, Capability, Finding, Gate, Reachability, ResolvedArgum
 import { SEVERITY_RANK, CAPABILITIES } from '../../shared/findings.ts';
 import { buildCallGraph, type CallGraph, type CallSite } from './callgraph.ts';
 import { buildVariableNaming, datasetElement, type Frame, type Tensor, type VariableNaming } from './dataflow.ts';
-import { dataEdges, describeNode, flatInputIndex, parseInputName, type Scope } from './edges.ts';
+import { dataEdges, describeNode, flatInputIndex, nodesOf, opIndex, parseInputName, type Scope } from './edges.ts';
 import { makeEvaluator, renderVal, tensorToVal, truthy, type Evaluator, type Val } from './evaluate.ts';
 import { branchGates, callGate, switchGates, type GateSite } from './gates.ts';
 import { predicateSlice, type Slice } from './slice.ts';
@@ -15,7 +15,7 @@ import { decideGates, type DecidedGate, type GateDecision } from './decide.ts';
 import { buildTableIndex, type TableIndex } from './tables.ts';
 import { variableWrites, writesOf, type VariableWrite } from './writes.ts';
 import { allCallPaths, callPath, saverShaped, computeReach, entryLabels, findEntryPoints, reachabilityOf, type ReachInfo } from './reachability.ts';
-import { capabilityRules, isSaverMachineryOp, isUnknownOp, type CapabilityRule } from './catalogue.ts';
+import { capabilityRules, catalogueEntry, isSaverMachineryOp, isUnknownOp, type CapabilityRule } from './catalogue.ts';
 import { addonLibrary } from './addons.ts';
 import { policyAllows, type OpPolicy } from './policy.ts';
 import { resolveArguments, textToLatin1, type ArgumentContext } from './arguments.ts';
@@ -263,12 +263,17 @@ function collectCandidates(ctx: GraphContext, policy: OpPolicy | null, unknown: 
   const out: Candidate[] = [];
   // Policy violations are reported once per op type, with the number of nodes.
   const policyCount = new Map<string, number>();
-  if (policy) for (const scope of cg.scopes) for (const n of scope.nodes) if (!cg.byName.has(n.op) && !policyAllows(policy, n.op)) policyCount.set(n.op, (policyCount.get(n.op) ?? 0) + 1);
+  if (policy)
+    for (const scope of cg.scopes)
+      for (const [op, nodes] of opIndex(scope)) if (!cg.byName.has(op) && !policyAllows(policy, op)) policyCount.set(op, (policyCount.get(op) ?? 0) + nodes.length);
   const policyReported = new Set<string>();
+  // Only ops with a rule can yield a candidate: the catalogue's, ops TensorFlow does not define,
+  // loops, and ops outside the policy. Asked once per op type, not per node.
+  const mayMatch = (op: string) => !cg.byName.has(op) && (catalogueEntry(op).length > 0 || isUnknownOp(op, ctx.meta.strippedOpList) || WHILE_OPS.has(op) || policyCount.has(op));
   for (const scope of cg.scopes) {
     let framePath: CallSite[] | null = null;
-    scope.nodes.forEach((node, i) => {
-      if (cg.byName.has(node.op)) return;
+    for (const i of nodesOf(scope, mayMatch)) {
+      const node = scope.nodes[i];
       const rules: CapabilityRule[] = [];
       const def = cg.lookup(node.op);
       for (const r of capabilityRules(node, def)) if (!rules.some((x) => x.capability === r.capability)) rules.push(r);
@@ -289,7 +294,7 @@ function collectCandidates(ctx: GraphContext, policy: OpPolicy | null, unknown: 
         // only TensorFlow's saver reaches them, a finding when a signature or the init op does.
         rules.push({ capability: 'policy', targetInputs: [], targetAttrs: [], saverMachinery: isSaverMachineryOp(node.op), baseSeverity: 'medium', description: `${node.op} is not allowed by the op policy (${policyCount.get(node.op)} node(s) use it).` });
       }
-      if (!rules.length) return;
+      if (!rules.length) continue;
       framePath ??= callPath(cg, ctx.reach, scope);
       const frame: Frame = { scope, stack: framePath };
       const { gates, chain, calls } = gatesAndChain(ctx, frame, i);
@@ -308,7 +313,7 @@ function collectCandidates(ctx: GraphContext, policy: OpPolicy | null, unknown: 
         }
         out.push(base);
       }
-    });
+    }
   }
   return out;
 }

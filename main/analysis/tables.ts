@@ -6,7 +6,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { resolve as resolvePath, sep } from 'node:path';
 import type { CallGraph } from './callgraph.ts';
 import { argBinding, callOutputs, describeTensor, FORWARD_OPS, type Tensor } from './dataflow.ts';
-import { dataEdges, describeNode, type Source } from './edges.ts';
+import { dataEdges, describeNode, nodesOf, type Source } from './edges.ts';
 import { tableKey, type EvalResult, type Evaluator, type LookupTable, type Scalar } from './evaluate.ts';
 import { callPath, entryIds, type ReachInfo } from './reachability.ts';
 
@@ -66,10 +66,10 @@ export function buildTableIndex(cg: CallGraph, reach: ReachInfo, modelDir: strin
   const untraced: string[] = [];
   for (const scope of cg.scopes) {
     let stack: ReturnType<typeof callPath> | null = null;
-    scope.nodes.forEach((n, i) => {
-      if (!WRITERS.test(n.op)) return;
+    for (const i of nodesOf(scope, (op) => WRITERS.test(op))) {
+      const n = scope.nodes[i];
       const entries = entryIds(reach, scope, i).filter((e) => reach.entries[e].kind !== 'saver');
-      if (!entries.length) return;
+      if (!entries.length) continue;
       stack ??= callPath(cg, reach, scope);
       const handle = dataEdges(scope, i)[0];
       // A saved function called from the top graph binds its captures there; try each such call.
@@ -86,11 +86,11 @@ export function buildTableIndex(cg: CallGraph, reach: ReachInfo, modelDir: strin
       const write = { tensor: { frame, source: { kind: 'node' as const, node: i, output: 0 } }, op: n.op, node: describeNode(scope, i) };
       if (!table) {
         untraced.push(write.node);
-        return;
+        continue;
       }
       const id = tableId(table);
       writes.set(id, [...(writes.get(id) ?? []), write]);
-    });
+    }
   }
   const cache = new Map<string, LookupTable | string>();
 

@@ -5,7 +5,7 @@
 // with no gate (or loop) on the way to it: those can be simulated call by call.
 import type { CallGraph, CallSite } from './callgraph.ts';
 import { traceVariableNode, type Tensor, type VariableNaming } from './dataflow.ts';
-import { dataEdges, describeNode, type Source } from './edges.ts';
+import { dataEdges, describeNode, nodesOf, type Source } from './edges.ts';
 import type { Evaluator, Val } from './evaluate.ts';
 import { branchGates } from './gates.ts';
 import { allCallPaths, callPath, entryIds, type ReachInfo } from './reachability.ts';
@@ -45,13 +45,13 @@ export function variableWrites(cg: CallGraph, naming: VariableNaming, reach: Rea
   const out = new Map<string, VariableWrite[]>();
   for (const scope of cg.scopes) {
     let stack: ReturnType<typeof callPath> | null = null;
-    scope.nodes.forEach((n, i) => {
-      if (!WRITE_OPS.test(n.op)) return;
+    for (const i of nodesOf(scope, (op) => WRITE_OPS.test(op))) {
+      const n = scope.nodes[i];
       const ids = entryIds(reach, scope, i).filter((e) => reach.entries[e].kind !== 'saver');
-      if (!ids.length) return;
+      if (!ids.length) continue;
       const [target, value] = dataEdges(scope, i);
-      if (!target) return;
-      if (fromRestore(cg, scope, value)) return;
+      if (!target) continue;
+      if (fromRestore(cg, scope, value)) continue;
       stack ??= callPath(cg, reach, scope);
       const frame = { scope, stack };
       const v = traceVariableNode(cg, { frame, source: target });
@@ -61,9 +61,9 @@ export function variableWrites(cg: CallGraph, naming: VariableNaming, reach: Rea
       if (!key) key = '*';
       const entries = ids.map((e) => reach.entries[e].label);
       // TF2 asset paths and TF1 initialisers only (re)state the value the model is loaded with.
-      if (scope === cg.top && value?.kind === 'node' && naming.assetOfNode(scope, value.node)) return;
+      if (scope === cg.top && value?.kind === 'node' && naming.assetOfNode(scope, value.node)) continue;
       const init = key !== '*' ? naming.initializerOf(key) : null;
-      if (init && scope === cg.top && value && init.source.kind === value.kind && JSON.stringify(init.source) === JSON.stringify(value) && ids.every((e) => reach.entries[e].kind === 'graph')) return;
+      if (init && scope === cg.top && value && init.source.kind === value.kind && JSON.stringify(init.source) === JSON.stringify(value) && ids.every((e) => reach.entries[e].kind === 'graph')) continue;
       let step: number | null = null;
       let set: Val | null = null;
       let why: string | null = null;
@@ -81,7 +81,7 @@ export function variableWrites(cg: CallGraph, naming: VariableNaming, reach: Rea
       else step = add * single.data[0];
       const w: VariableWrite = { key, op: n.op, node: describeNode(scope, i), entries, step, value: set, why, paths: !paths.complete ? Infinity : runsPerCall(paths.paths) };
       out.set(key, [...(out.get(key) ?? []), w]);
-    });
+    }
   }
   return out;
 }
