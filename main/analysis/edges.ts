@@ -132,27 +132,36 @@ export class NameIndex {
   private readonly mask: number;
   private readonly wrap: number;
 
-  constructor(names: readonly string[]) {
+  /** Indexes names[0..] now, or, with `incremental`, as insert(i) is called for each i in order. */
+  constructor(names: readonly string[], incremental = false) {
     const n = names.length;
     let capacity = 8;
     while (capacity < n * 2) capacity <<= 1;
     this.names = names as string[];
-    const table = new Int32Array(capacity * 2).fill(-1);
-    this.table = table;
+    this.table = new Int32Array(capacity * 2).fill(-1);
     this.mask = capacity - 1;
     this.wrap = capacity * 2 - 1;
-    for (let i = 0; i < n; i++) {
-      const name = names[i]!;
-      const hash = hashName(name, 0, name.length);
-      let slot = (hash & this.mask) << 1;
-      for (;;) {
-        const at = table[slot + 1]!;
-        if (at === -1 || (table[slot] === hash && names[at] === name)) break;
-        slot = (slot + 2) & this.wrap;
+    if (!incremental) for (let i = 0; i < n; i++) this.insert(i);
+  }
+
+  /** Indexes names[i] (a later node of the same name replaces an earlier one); true when the name was indexed before. */
+  insert(i: number): boolean {
+    const name = this.names[i]!;
+    const hash = hashName(name, 0, name.length);
+    const table = this.table;
+    let slot = (hash & this.mask) << 1;
+    for (;;) {
+      const at = table[slot + 1]!;
+      if (at === -1) break;
+      if (table[slot] === hash && this.names[at] === name) {
+        table[slot + 1] = i;
+        return true;
       }
-      table[slot] = hash;
-      table[slot + 1] = i;
+      slot = (slot + 2) & this.wrap;
     }
+    table[slot] = hash;
+    table[slot + 1] = i;
+    return false;
   }
 
   get size(): number {
@@ -238,35 +247,66 @@ const NO_EDGES: Edge[] = Object.freeze([]) as unknown as Edge[];
 export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], lookup: OpDefLookup): Scope {
   const n = nodes.length;
   const names: string[] = new Array(n);
-  let inputCount = 0;
+  const inputStart = new Int32Array(n + 1);
+  const ops = new Map<string, number[]>();
+  let lastOp: string | null = null;
+  let lastOpNodes: number[] = [];
   for (let i = 0; i < n; i++) {
     const node = nodes[i];
     names[i] = node.name;
-    inputCount += node.inputs.length;
+    inputStart[i + 1] = inputStart[i] + node.inputs.length;
+    if (node.op !== lastOp) {
+      lastOp = node.op;
+      lastOpNodes = ops.get(lastOp) ?? [];
+      if (lastOpNodes.length === 0) ops.set(lastOp, lastOpNodes);
+    }
+    lastOpNodes.push(i);
   }
-  const index = new NameIndex(names);
-  const args = new Map<string, number>();
-  if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
-  const partial = { nodes, index, args, fn };
-  const inputStart = new Int32Array(n + 1);
+  const inputCount = inputStart[n];
   const inputKind = new Uint8Array(inputCount);
   const inputRef = new Int32Array(inputCount);
   const inputOutput = new Int32Array(inputCount);
-  let k = 0;
+  const args = new Map<string, number>();
+  if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
+  // Graph-level inputs mostly name earlier nodes: each node's plain inputs are resolved right
+  // after the names before it are indexed, and only the rest (later producers, other spellings)
+  // once the index is whole. A repeated name (the last one wins) redoes them all at the end.
+  const index = new NameIndex(names, true);
+  const later: number[] = [];
+  let repeated = false;
   for (let i = 0; i < n; i++) {
-    inputStart[i] = k;
+    if (index.insert(i)) repeated = true;
+    if (fn !== null) continue;
     const inputs = nodes[i].inputs;
-    for (let j = 0; j < inputs.length; j++, k++) {
+    const base = inputStart[i];
+    for (let j = 0; j < inputs.length; j++) {
       const text = inputs[j];
-      if (fn === null && resolvePlain(text, index, inputKind, inputRef, inputOutput, k)) continue;
-      const edge = resolveOne(text, partial, lookup);
-      const src = edge.source;
-      inputKind[k] = (src.kind === 'node' ? INPUT_NODE : src.kind === 'arg' ? INPUT_ARG : INPUT_MISSING) | (edge.control ? INPUT_CONTROL : 0);
-      inputRef[k] = src.kind === 'node' ? src.node : src.kind === 'arg' ? src.arg : -1;
-      inputOutput[k] = src.kind === 'node' ? src.output : 0;
+      // Most inputs name one of the last nodes read (often the very same string, interned by the
+      // reader): output 0 of it, unless the text says more (`^`, `:`), which the general reading takes.
+      const recent = i > 0 && text === names[i - 1] ? i - 1 : i > 1 && text === names[i - 2] ? i - 2 : -1;
+      if (recent >= 0 && text.charCodeAt(0) !== 0x5e && text.indexOf(':') < 0) inputRef[base + j] = recent;
+      else if (!resolvePlain(text, index, inputKind, inputRef, inputOutput, base + j)) later.push(base + j);
     }
   }
-  inputStart[n] = k;
+  const partial = { nodes, index, args, fn };
+  const resolve = (i: number, k: number) => {
+    const text = nodes[i].inputs[k - inputStart[i]];
+    if (fn === null && resolvePlain(text, index, inputKind, inputRef, inputOutput, k)) return;
+    const edge = resolveOne(text, partial, lookup);
+    const src = edge.source;
+    inputKind[k] = (src.kind === 'node' ? INPUT_NODE : src.kind === 'arg' ? INPUT_ARG : INPUT_MISSING) | (edge.control ? INPUT_CONTROL : 0);
+    inputRef[k] = src.kind === 'node' ? src.node : src.kind === 'arg' ? src.arg : -1;
+    inputOutput[k] = src.kind === 'node' ? src.output : 0;
+  };
+  if (fn !== null || repeated) {
+    for (let i = 0; i < n; i++) for (let k = inputStart[i]; k < inputStart[i + 1]; k++) resolve(i, k);
+  } else if (later.length) {
+    let i = 0;
+    for (const k of later) {
+      while (inputStart[i + 1] <= k) i++;
+      resolve(i, k);
+    }
+  }
   const rets: Source[] = [];
   if (fn) {
     for (const out of fn.signature.outputArgs) {
@@ -274,7 +314,9 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
       rets.push(text === undefined ? { kind: 'missing', text: out.name } : resolveOne(text, partial, lookup).source);
     }
   }
-  return { id, name: fn ? fn.name : null, fn, nodes, index, args, inputStart, inputKind, inputRef, inputOutput, rets };
+  const scope: Scope = { id, name: fn ? fn.name : null, fn, nodes, index, args, inputStart, inputKind, inputRef, inputOutput, rets };
+  opIndexes.set(scope, ops);
+  return scope;
 }
 
 /**

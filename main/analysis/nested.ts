@@ -31,9 +31,9 @@ function graphLike(bytes: Uint8Array): boolean {
  */
 function stringValues(node: NodeIR): Uint8Array[] {
   let out: Uint8Array[] | null = null;
-  for (const key in node.attr) {
-    if (!Object.prototype.hasOwnProperty.call(node.attr, key)) continue;
-    const a = node.attr[key]!;
+  const attrs = Object.values(node.attr);
+  for (let k = 0; k < attrs.length; k++) {
+    const a = attrs[k]!;
     if (a.type === 's') {
       if (graphLike(a.s)) (out ??= []).push(a.s);
       continue;

@@ -99,3 +99,41 @@ test('graph-level plain inputs share one Edge per producer; control and indexed 
   assert.equal(edgesOf(scope, 1)![0], edgesOf(scope, 2)![0]);
   assert.notEqual(edgesOf(scope, 2)![0], edgesOf(scope, 2)![2]);
 });
+
+/** The reading buildScope must agree with: one Map of names (the last node of a name wins), each input parsed in full. */
+function referenceEdges(nodes: ReturnType<typeof node>[]): { kind: string; node?: number; output?: number; text?: string; control: boolean }[][] {
+  const index = new Map<string, number>();
+  nodes.forEach((n, i) => index.set(n.name, i));
+  return nodes.map((n) =>
+    n.inputs.map((text) => {
+      const p = parseInputName(text);
+      const at = index.get(p.node);
+      if (at === undefined) return { kind: 'missing', text, control: p.control };
+      return { kind: 'node', node: at, output: p.port === null ? p.index : p.index, control: p.control };
+    }),
+  );
+}
+
+test('graph-level resolution agrees with a plain Map reading: repeated names, later producers, `^`, `:` and odd names', () => {
+  // Names drawn from a small pool so that repeats, self references and names holding ':' or '^' occur.
+  const name = fc.constantFrom('a', 'b', 'a/b', 'c:1', '^d', 'd', 'e', 'x:y', '', '0');
+  const input = fc.tuple(fc.constantFrom('', '^'), name, fc.constantFrom('', ':0', ':1', ':12', ':01', ':', ':x', ':-1')).map(([c, n, s]) => `${c}${n}${s}`);
+  fc.assert(
+    fc.property(fc.array(fc.tuple(name, fc.array(input, { maxLength: 4 })), { minLength: 1, maxLength: 12 }), (spec) => {
+      const nodes = spec.map(([n, inputs]) => node(n, 'Identity', inputs));
+      const scope = buildScope(0, null, nodes, lookup);
+      const got = nodes.map((_, i) => edgesOf(scope, i).map((e) => (e.source.kind === 'node' ? { kind: 'node', node: e.source.node, output: e.source.output, control: e.control } : e.source.kind === 'missing' ? { kind: 'missing', text: e.source.text, control: e.control } : { kind: 'arg', control: e.control })));
+      assert.deepEqual(got, referenceEdges(nodes));
+    }),
+    { numRuns: 3000 },
+  );
+});
+
+test('inputs naming the previous node, an earlier one, and a later one resolve alike', () => {
+  const g = graph([node('p', 'Const'), node('q', 'Const'), node('r', 'AddV2', ['q', 'p']), node('s', 'AddV2', ['r', 'later']), node('later', 'Const'), node('t', 'AddV2', ['p', 'r:1'])]);
+  const scope = buildScope(0, null, g.nodes, lookup);
+  const sources = (i: number) => edgesOf(scope, i).map((e) => (e.source.kind === 'node' ? `${e.source.node}:${e.source.output}` : e.source.kind));
+  assert.deepEqual(sources(2), ['1:0', '0:0']);
+  assert.deepEqual(sources(3), ['2:0', '4:0']);
+  assert.deepEqual(sources(5), ['0:0', '2:1']);
+});
