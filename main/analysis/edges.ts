@@ -251,14 +251,28 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
   const ops = new Map<string, number[]>();
   let lastOp: string | null = null;
   let lastOpNodes: number[] = [];
+  let otherOp: string | null = null;
+  let otherOpNodes: number[] = [];
   for (let i = 0; i < n; i++) {
     const node = nodes[i];
     names[i] = node.name;
     inputStart[i + 1] = inputStart[i] + node.inputs.length;
-    if (node.op !== lastOp) {
-      lastOp = node.op;
-      lastOpNodes = ops.get(lastOp) ?? [];
-      if (lastOpNodes.length === 0) ops.set(lastOp, lastOpNodes);
+    // Graphs repeat short op patterns (Const, AddV2, Const, …): the last two ops skip the Map.
+    const op = node.op;
+    if (op !== lastOp) {
+      if (op === otherOp) {
+        otherOp = lastOp;
+        lastOp = op;
+        const swap = lastOpNodes;
+        lastOpNodes = otherOpNodes;
+        otherOpNodes = swap;
+      } else {
+        otherOp = lastOp;
+        otherOpNodes = lastOpNodes;
+        lastOp = op;
+        lastOpNodes = ops.get(op) ?? [];
+        if (lastOpNodes.length === 0) ops.set(op, lastOpNodes);
+      }
     }
     lastOpNodes.push(i);
   }

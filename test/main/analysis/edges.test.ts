@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildScope, edgesOf, flatOutputIndex, parseInputName } from '../../../main/analysis/edges.ts';
+import { buildScope, edgesOf, flatOutputIndex, nodesOf, opIndex, parseInputName } from '../../../main/analysis/edges.ts';
 import { opDefLookup } from '../../../main/analysis/callgraph.ts';
 import { attrI, attrList, graph, node } from '../../../main/writer/graph.ts';
 import type { FunctionIR } from '../../../shared/ir.ts';
@@ -136,4 +136,17 @@ test('inputs naming the previous node, an earlier one, and a later one resolve a
   assert.deepEqual(sources(2), ['1:0', '0:0']);
   assert.deepEqual(sources(3), ['2:0', '4:0']);
   assert.deepEqual(sources(5), ['0:0', '2:1']);
+});
+
+test('the op index lists every node under its op, in node order, however the ops alternate', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom('Const', 'AddV2', 'Identity', 'Switch'), { maxLength: 40 }), (ops) => {
+      const scope = buildScope(0, null, ops.map((op, i) => node(`n${i}`, op)), lookup);
+      const expected = new Map<string, number[]>();
+      ops.forEach((op, i) => expected.set(op, [...(expected.get(op) ?? []), i]));
+      assert.deepEqual(new Map([...opIndex(scope)].sort()), new Map([...expected].sort()));
+      assert.deepEqual(nodesOf(scope, (op) => op !== 'Const'), ops.flatMap((op, i) => (op !== 'Const' ? [i] : [])));
+    }),
+    { numRuns: 500 },
+  );
 });
