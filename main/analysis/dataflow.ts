@@ -3,7 +3,7 @@
 // VarHandleOp/VariableV2 outside, and variables ↔ their checkpoint keys.
 import type { MetaGraphIR, CheckpointIR, SavedObjectGraphIR, NodeIR } from '../../shared/ir.ts';
 import { boundInput, type CallGraph, type CallSite } from './callgraph.ts';
-import { dataEdges, dataUses, describeSource, nodesOf, type Scope, type Source } from './edges.ts';
+import { dataEdges, dataUsesOfMarked, describeSource, nodesOf, type Scope, type Source } from './edges.ts';
 
 export interface Frame {
   scope: Scope;
@@ -299,12 +299,18 @@ function traceForward(scope: Scope, node: number): number {
 /** TF1 savers: RestoreV2/Restore outputs assigned to variables name their checkpoint keys. */
 function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
   const top = cg.top;
-  for (const i of nodesOf(top, (op) => op === 'RestoreV2' || op === 'Restore' || op === 'RestoreSlice')) {
+  const restores = nodesOf(top, (op) => op === 'RestoreV2' || op === 'Restore' || op === 'RestoreSlice');
+  if (restores.length === 0) return;
+  // Readers are asked for only of restore ops and the identities after them: only those are kept.
+  const marked = new Uint8Array(top.nodes.length);
+  for (const i of [...restores, ...nodesOf(top, (op) => FORWARD_OPS.has(op))]) marked[i] = 1;
+  const uses = dataUsesOfMarked(top, marked);
+  for (const i of restores) {
     const n = top.nodes[i];
     const names = constStrings(top, dataEdges(top, i)[1]);
     if (!names) continue;
     // Output k (the tensor named names[k]) feeds, through identities, an Assign whose input 0 is the variable.
-    for (const first of dataUses(top, i)) {
+    for (const first of uses.get(i) ?? []) {
       const e = dataEdges(top, first.node)[first.slot];
       if (!e || e.kind !== 'node') continue;
       const key = names[n.op === 'RestoreV2' ? e.output : 0];
@@ -316,7 +322,7 @@ function restoreMapping(cg: CallGraph, keys: Map<number, string>): void {
         if (seen.has(c.node)) continue;
         seen.add(c.node);
         const op = top.nodes[c.node].op;
-        if (FORWARD_OPS.has(op)) queue.push(...dataUses(top, c.node));
+        if (FORWARD_OPS.has(op)) queue.push(...(uses.get(c.node) ?? []));
         else if ((op === 'Assign' || op === 'AssignVariableOp') && c.slot === 1) {
           const v = traceVariableNode(cg, { frame: { scope: top, stack: [] }, source: dataEdges(top, c.node)[0] });
           if (v && v.frame.scope === top && v.source.kind === 'node' && !keys.has(v.source.node)) keys.set(v.source.node, key);

@@ -455,6 +455,29 @@ export function consumersOf(scope: Scope, node: number, perEdge = false): number
   return out;
 }
 
+/**
+ * Data readers of every marked producer: producer → (reader, data input slot), in node and
+ * input order. One pass over the input arrays; no consumer index is built.
+ */
+export function dataUsesOfMarked(scope: Scope, marked: Uint8Array): Map<number, { node: number; slot: number }[]> {
+  const out = new Map<number, { node: number; slot: number }[]>();
+  const { inputStart, inputKind, inputRef } = scope;
+  for (let i = 0; i < scope.nodes.length; i++) {
+    let slot = 0;
+    for (let k = inputStart[i]; k < inputStart[i + 1]; k++) {
+      const kind = inputKind[k];
+      if (kind & INPUT_CONTROL) continue;
+      if (kind === INPUT_NODE && marked[inputRef[k]]) {
+        const list = out.get(inputRef[k]);
+        if (list) list.push({ node: i, slot });
+        else out.set(inputRef[k], [{ node: i, slot }]);
+      }
+      slot++;
+    }
+  }
+  return out;
+}
+
 /** Every data input slot reading an output of `producer`: the reader and the slot, in node and input order. */
 export function dataUses(scope: Scope, producer: number): { node: number; slot: number }[] {
   const out: { node: number; slot: number }[] = [];

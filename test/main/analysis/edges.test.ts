@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildScope, edgesOf, flatOutputIndex, nodesOf, opIndex, parseInputName } from '../../../main/analysis/edges.ts';
+import { buildScope, dataUses, dataUsesOfMarked, edgesOf, flatOutputIndex, nodesOf, opIndex, parseInputName } from '../../../main/analysis/edges.ts';
 import { opDefLookup } from '../../../main/analysis/callgraph.ts';
 import { attrI, attrList, graph, node } from '../../../main/writer/graph.ts';
 import type { FunctionIR } from '../../../shared/ir.ts';
@@ -146,6 +146,18 @@ test('the op index lists every node under its op, in node order, however the ops
       ops.forEach((op, i) => expected.set(op, [...(expected.get(op) ?? []), i]));
       assert.deepEqual(new Map([...opIndex(scope)].sort()), new Map([...expected].sort()));
       assert.deepEqual(nodesOf(scope, (op) => op !== 'Const'), ops.flatMap((op, i) => (op !== 'Const' ? [i] : [])));
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('data readers of marked producers match the consumer index, slot by slot', () => {
+  const input = fc.tuple(fc.constantFrom('', '^'), fc.integer({ min: 0, max: 7 }), fc.constantFrom('', ':1')).map(([c, n, s]) => `${c}n${n}${c ? '' : s}`);
+  fc.assert(
+    fc.property(fc.array(fc.array(input, { maxLength: 4 }), { minLength: 8, maxLength: 8 }), fc.array(fc.boolean(), { minLength: 8, maxLength: 8 }), (inputs, marks) => {
+      const scope = buildScope(0, null, inputs.map((ins, i) => node(`n${i}`, 'Identity', ins)), lookup);
+      const uses = dataUsesOfMarked(scope, Uint8Array.from(marks.map(Number)));
+      marks.forEach((m, i) => assert.deepEqual(uses.get(i) ?? [], m ? dataUses(scope, i) : []));
     }),
     { numRuns: 500 },
   );
