@@ -305,7 +305,7 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
   const partial = { nodes, index, args, fn };
   const resolve = (i: number, k: number) => {
     const text = nodes[i].inputs[k - inputStart[i]];
-    if (fn === null && resolvePlain(text, index, inputKind, inputRef, inputOutput, k)) return;
+    if (fn === null ? resolvePlain(text, index, inputKind, inputRef, inputOutput, k) : resolveInBody(text, partial, lookup, inputKind, inputRef, inputOutput, k)) return;
     const edge = resolveOne(text, partial, lookup);
     const src = edge.source;
     inputKind[k] = (src.kind === 'node' ? INPUT_NODE : src.kind === 'arg' ? INPUT_ARG : INPUT_MISSING) | (edge.control ? INPUT_CONTROL : 0);
@@ -353,6 +353,55 @@ function resolvePlain(text: string, index: NameIndex, kind: Uint8Array, ref: Int
   kind[k] = INPUT_NODE | (control ? INPUT_CONTROL : 0);
   ref[k] = node;
   output[k] = out;
+  return true;
+}
+
+/**
+ * The common function-body inputs, an arg `x`, a node `x` and `node:out:i`, resolved as
+ * resolveOne reads them but without parsing into parts; false when the general reading is needed.
+ */
+function resolveInBody(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'args'>, lookup: OpDefLookup, kind: Uint8Array, ref: Int32Array, output: Int32Array, k: number): boolean {
+  if (text.charCodeAt(0) === 0x5e) return false;
+  const first = text.indexOf(':');
+  if (first < 0) {
+    const arg = scope.args.get(text);
+    if (arg !== undefined) {
+      kind[k] = INPUT_ARG;
+      ref[k] = arg;
+      return true;
+    }
+    const node = scope.index.get(text);
+    if (node === undefined) return false;
+    kind[k] = INPUT_NODE;
+    ref[k] = node;
+    output[k] = 0;
+    return true;
+  }
+  const last = text.lastIndexOf(':');
+  if (last === first || text.indexOf(':', first + 1) !== last) return false;
+  const elem = plainIndex(text, last + 1);
+  if (elem < 0) return false;
+  const node = scope.index.getRange(text, 0, first);
+  if (node === undefined) return false;
+  // flatOutputIndex, with the port compared in place.
+  const producer = scope.nodes[node];
+  const def = lookup(producer.op);
+  let flat: number | null = null;
+  if (def) {
+    let offset = 0;
+    for (const arg of def.outputArgs) {
+      if (arg.name.length === last - first - 1 && text.startsWith(arg.name, first + 1)) {
+        flat = offset + elem;
+        break;
+      }
+      const len = argLength(arg, producer);
+      if (len === null) break;
+      offset += len;
+    }
+  }
+  kind[k] = INPUT_NODE;
+  ref[k] = node;
+  output[k] = flat ?? elem;
   return true;
 }
 

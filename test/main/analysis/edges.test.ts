@@ -162,3 +162,43 @@ test('data readers of marked producers match the consumer index, slot by slot', 
     { numRuns: 500 },
   );
 });
+
+test('function-body resolution agrees with the full reading: args, `node:out:i`, ports of list outputs, `^`, missing', () => {
+  // Split has one output arg `output` of number_attr num_split; Unique has `y` then `idx`.
+  const opLookup = opDefLookup(graph([]));
+  const bodyNodes = [
+    node('s', 'Split', ['x', 'x'], { num_split: attrI(3) }),
+    node('u', 'Unique', ['x']),
+    node('x', 'Identity', ['x']),
+  ];
+  const name = fc.constantFrom('s', 'u', 'x', 'y', 'gone', 's:output');
+  const port = fc.constantFrom('', ':output', ':y', ':idx', ':nope', ':');
+  const elem = fc.constantFrom('', ':0', ':2', ':01', ':x', ':-1');
+  const input = fc.tuple(fc.constantFrom('', '^'), name, port, elem).map(([c, n, p, e]) => `${c}${n}${p}${e}`);
+  fc.assert(
+    fc.property(fc.array(input, { minLength: 1, maxLength: 6 }), (inputs) => {
+      const nodes = [...bodyNodes, node('t', 'IdentityN', inputs)];
+      const body: FunctionIR = {
+        name: 'f',
+        signature: { name: 'f', inputArgs: [{ name: 'x', type: 'DT_FLOAT' }, { name: 'y', type: 'DT_FLOAT' }], outputArgs: [], attrs: [], isStateful: false },
+        nodes,
+        ret: {},
+        controlRet: {},
+        attr: {},
+      };
+      const scope = buildScope(1, body, nodes, opLookup);
+      const index = new Map(nodes.map((n, i) => [n.name, i]));
+      const args = new Map([['x', 0], ['y', 1]]);
+      const expected = inputs.map((text) => {
+        const p = parseInputName(text);
+        if (!text.includes(':') && !(p.control && index.has(p.node)) && args.has(p.node)) return { source: { kind: 'arg', arg: args.get(p.node) }, control: p.control };
+        const at = index.get(p.node);
+        if (at === undefined) return args.has(p.node) ? { source: { kind: 'arg', arg: args.get(p.node) }, control: p.control } : { source: { kind: 'missing', text }, control: p.control };
+        const output = p.port === null ? p.index : (flatOutputIndex(nodes[at]!, p.port, p.index, opLookup) ?? p.index);
+        return { source: { kind: 'node', node: at, output }, control: p.control };
+      });
+      assert.deepEqual(edgesOf(scope, nodes.length - 1), expected);
+    }),
+    { numRuns: 3000 },
+  );
+});
