@@ -12,6 +12,7 @@ import type {
 } from '../../shared/ir.ts';
 import { LIMITS, ModelError } from './errors.ts';
 import { bytesAsText, dtypeName, enumNumber, longToNumber, tensorProtoToIR, type TensorProtoLike } from './tensor.ts';
+import { PRECOMPILED_DECODERS } from './proto-decoders.ts';
 
 export const PROTO_DIR = fileURLToPath(new URL('../proto/', import.meta.url));
 
@@ -40,10 +41,12 @@ function precompiledRoot(): protobuf.Root | null {
   return protobuf.Root.fromJSON(JSON.parse(text) as protobuf.INamespace);
 }
 
-function loadRoot(): protobuf.Root {
-  const root = precompiledRoot() ?? parseProtoFiles();
+/** The schema as the readers use it; `precompiled`: decoders generated ahead of time (the bundles' own by default). */
+export function loadProtoRoot(precompiled: PrecompiledDecoders | null = PRECOMPILED_DECODERS, schema: protobuf.Root | null = precompiledRoot()): protobuf.Root {
+  const root = schema ?? parseProtoFiles();
   root.resolveAll();
   acceptInvalidUtf8(root);
+  decodeOnlyOnFirstUse(root, precompiled);
   return root;
 }
 
@@ -65,7 +68,87 @@ function acceptInvalidUtf8(ns: protobuf.NamespaceBase): void {
   }
 }
 
-export const protoRoot: protobuf.Root = loadRoot();
+/** The parts of protobufjs's runtime this file drives directly (typed loosely by its .d.ts). */
+const protobufRuntime = protobuf as unknown as {
+  decoder(type: protobuf.Type): ((scope: Record<string, unknown>) => protobuf.Type['decode']) & { toString(): string };
+};
+const generateConstructor = (protobuf.Type as unknown as { generateConstructor(type: protobuf.Type): (() => protobuf.Constructor<object>) & { toString(): string } })
+  .generateConstructor;
+
+/** One message type's decoder and constructor, generated from the schema ahead of time. */
+export interface PrecompiledDecoder {
+  /** fieldSignature() of the type it was generated for: used only for the same fields. */
+  fields: string;
+  ctor: () => protobuf.Constructor<object>;
+  decode: (Reader: typeof protobuf.Reader, types: unknown[], util: typeof protobuf.util, C: protobuf.Constructor<object>) => protobuf.Type['decode'];
+}
+
+export type PrecompiledDecoders = Readonly<Record<string, PrecompiledDecoder>>;
+
+/**
+ * protobufjs's Type.setup() generates five functions per message type (encode, decode, verify,
+ * fromObject, toObject), each compiled from source at run time, the first time any of them is
+ * called: a worker reading one small model paid for ~60 types × 5 before its first answer.
+ * Readers only decode, so each type's first set-up now installs its decoder alone (and the
+ * constructor it instantiates): the one generated at build time when there is one for exactly
+ * these fields, else protobufjs's own. Then set-up goes back to protobufjs: a later encode,
+ * verify, fromObject or toObject (the writers in main/writer encode) runs protobufjs's own full
+ * set-up, which generates the same decoder again beside the rest.
+ */
+function decodeOnlyOnFirstUse(ns: protobuf.NamespaceBase, precompiled: PrecompiledDecoders | null): void {
+  for (const nested of ns.nestedArray) {
+    if (nested instanceof protobuf.Type) {
+      const type = nested as protobuf.Type & { setup: () => protobuf.Type };
+      type.setup = () => decodeOnlySetup(type, precompiled);
+    }
+    if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) decodeOnlyOnFirstUse(nested, precompiled);
+  }
+}
+
+function decodeOnlySetup(type: protobuf.Type, precompiled: PrecompiledDecoders | null): protobuf.Type {
+  const own = type as unknown as { setup?: unknown; decode: protobuf.Type['decode']; _ctor?: unknown };
+  delete own.setup; // from now on protobufjs's own
+  const ahead = precompiled && Object.prototype.hasOwnProperty.call(precompiled, type.fullName) ? precompiled[type.fullName]! : null;
+  const usable = ahead !== null && ahead.fields === fieldSignature(type);
+  // Setting or first reading ctor (which generates one) deletes an own `decode`: do it first.
+  if (usable && !own._ctor) type.ctor = ahead.ctor();
+  const C = type.ctor;
+  const types = type.fieldsArray.map((field) => field.resolve().resolvedType);
+  own.decode = usable ? ahead.decode(protobuf.Reader, types, protobuf.util, C) : protobufRuntime.decoder(type)({ Reader: protobuf.Reader, types, util: protobuf.util, C });
+  return type;
+}
+
+/** What a generated decoder depends on: each field's number, name, type, label, and how strings are checked. */
+export function fieldSignature(type: protobuf.Type): string {
+  return type.fieldsArray
+    .map((field) => {
+      const resolved = field.resolve() as protobuf.Field & { _features?: Record<string, unknown>; keyType?: string; hasPresence?: boolean };
+      const kind = resolved.resolvedType instanceof protobuf.Enum ? `enum:${resolved.resolvedType.fullName}` : resolved.resolvedType ? `msg:${resolved.resolvedType.fullName}` : resolved.type;
+      return [resolved.id, resolved.name, kind, resolved.rule ?? '', resolved.keyType ?? '', resolved.map, resolved.repeated, resolved.packed, resolved.hasPresence, resolved._features?.utf8_validation ?? ''].join(':');
+    })
+    .join(';');
+}
+
+/** Source of the module scripts/build.mjs puts in place of proto-decoders.ts: every message type of `root`. */
+export function precompiledDecodersModule(root: protobuf.Root): string {
+  const entries: string[] = [];
+  const visit = (ns: protobuf.NamespaceBase) => {
+    for (const nested of ns.nestedArray) {
+      if (nested instanceof protobuf.Type) {
+        const decoder = protobufRuntime.decoder(nested).toString();
+        const ctor = generateConstructor(nested).toString();
+        entries.push(
+          `${JSON.stringify(nested.fullName)}: {\n fields: ${JSON.stringify(fieldSignature(nested))},\n ctor: () => (${ctor}),\n decode: (Reader, types, util, C) => (${decoder}),\n}`,
+        );
+      }
+      if (nested instanceof protobuf.Namespace || nested instanceof protobuf.Type) visit(nested);
+    }
+  };
+  visit(root);
+  return `// Generated by scripts/build.mjs from main/proto (main/formats/protobuf.ts precompiledDecodersModule).\nexport const PRECOMPILED_DECODERS = {\n${entries.join(',\n')}\n};\n`;
+}
+
+export const protoRoot: protobuf.Root = loadProtoRoot();
 
 const type = (name: string): protobuf.Type => protoRoot.lookupType(`tensorflow.${name}`);
 
