@@ -2,13 +2,16 @@
 //   dist/renderer/  index.html + main.js + main.css + icon.svg (no inline script: strict CSP)
 //   dist/electron/main.cjs, preload.cjs (one CommonJS bundle, as sandboxed preloads require),
 //   dist/electron/analyzer.cjs (the analysis worker for utilityProcess)
-//   dist/cli/tfaudit.mjs + analyzer.cjs (the compiled CLI and its worker; bin/tfaudit.mjs loads
-//   them when they are at least as new as the sources, else runs the sources through tsx)
+//   dist/cli/tfaudit.mjs + analyzer.cjs (the compiled CLI and its worker: analyzer-bundle.cjs and its
+//   V8 code cache; bin/tfaudit.mjs loads them when they are at least as new as the sources, else
+//   runs the sources through tsx)
 // Usage: node scripts/build.mjs [--renderer-only | --cli-only] [--out <dir>] [--if-esbuild]
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, mkdirSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync, renameSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFileSync, rmSync, existsSync, renameSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -56,6 +59,27 @@ export async function buildRenderer(outDir = join(ROOT, 'dist', 'renderer'), { m
   return outDir;
 }
 
+let decodersModule = null;
+
+/**
+ * Replaces main/formats/proto-decoders.ts (null in the sources) with the protobuf decoders of
+ * main/proto generated now, by the protobufjs the bundles carry (see precompiledDecodersModule).
+ */
+async function precompiledDecodersPlugin() {
+  decodersModule ??= (async () => {
+    const { tsImport } = await import('tsx/esm/api');
+    const { protoRoot, precompiledDecodersModule } = await tsImport(pathToFileURL(join(ROOT, 'main', 'formats', 'protobuf.ts')).href, import.meta.url);
+    return precompiledDecodersModule(protoRoot);
+  })();
+  const contents = await decodersModule;
+  return {
+    name: 'precompiled-protobuf-decoders',
+    setup(builder) {
+      builder.onLoad({ filter: /[\\/]main[\\/]formats[\\/]proto-decoders\.ts$/ }, () => ({ contents, loader: 'js' }));
+    },
+  };
+}
+
 /** main/proto parsed as main/formats/protobuf.ts parseProtoFiles() does, as protobufjs JSON. */
 export async function protoSchemaJson() {
   const { default: protobuf } = await import('protobufjs');
@@ -76,10 +100,21 @@ async function copyRuntimeAssets(outDir) {
   const protoOut = join(outDir, '..', 'proto');
   mkdirSync(protoOut, { recursive: true });
   for (const name of readdirSync(join(ROOT, 'main', 'proto'))) if (name.endsWith('.proto')) copyFileSync(join(ROOT, 'main', 'proto', name), join(protoOut, name));
-  for (const table of ['op-registry.json', 'advisories.json']) {
-    const source = join(ROOT, 'main', 'analysis', table);
-    if (existsSync(source)) copyFileSync(source, join(outDir, table));
-  }
+  const registry = join(ROOT, 'main', 'analysis', 'op-registry.json');
+  if (existsSync(registry)) writeFileSync(join(outDir, 'op-registry.json'), opRegistryOnePerLine(readFileSync(registry, 'utf8')));
+  const advisories = join(ROOT, 'main', 'analysis', 'advisories.json');
+  if (existsSync(advisories)) copyFileSync(advisories, join(outDir, 'advisories.json'));
+}
+
+/**
+ * The op registry as the same JSON laid out one op per line, which main/analysis/op-registry.ts
+ * indexes by name without parsing every entry (a worker parses only the ops its model uses).
+ */
+export function opRegistryOnePerLine(text) {
+  const { ops, ...head } = JSON.parse(text);
+  const headText = JSON.stringify({ ...head, ops: {} });
+  const entries = Object.entries(ops).map(([name, op]) => `${JSON.stringify(name)}:${JSON.stringify(op)}`);
+  return `${headText.slice(0, -2)}\n${entries.join(',\n')}\n}}\n`;
 }
 
 /** Electron main, preload and the analyzer worker into `outDir` (default dist/electron). */
@@ -98,6 +133,7 @@ export async function buildElectron(outDir = join(ROOT, 'dist', 'electron'), { m
     // Sources are ESM and some read import.meta.url; in a CommonJS bundle it is the bundle's own URL.
     define: { 'import.meta.url': '__bundleUrl' },
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+    plugins: [await precompiledDecodersPlugin()],
   };
   if (only.includes('main')) await build({ ...common, entryPoints: [join(ROOT, 'main', 'electron', 'main.ts')], outfile: join(outDir, 'main.cjs'), external: ['electron'] });
   if (only.includes('preload')) await build({ ...common, entryPoints: [join(ROOT, 'main', 'electron', 'preload.ts')], outfile: join(outDir, 'preload.cjs'), external: ['electron'], platform: 'browser', define: {}, banner: {} });
@@ -105,6 +141,42 @@ export async function buildElectron(outDir = join(ROOT, 'dist', 'electron'), { m
   if (only.includes('analyzer') && existsSync(worker)) await build({ ...common, entryPoints: [worker], outfile: join(outDir, 'analyzer.cjs'), external: ['electron'] });
   if (only.includes('main') || only.includes('analyzer')) await copyRuntimeAssets(outDir);
   return outDir;
+}
+
+/**
+ * The heap cap the CLI gives its workers by default (DEFAULT_WORKER_OPTIONS.memoryMb): V8 accepts a
+ * code cache only under the flags it was made with, and `--max-old-space-size` is one of them.
+ */
+export const WORKER_HEAP_MB = 4096;
+
+/**
+ * Writes the worker's V8 code cache (analyzer-bundle.cjs.v8cache + .json) into `dir`: the built
+ * worker analyses the built-in demo SavedModel and checkpoint (main/demo/trojan.ts, written by
+ * our own writers, so nothing untrusted runs here), started as the CLI starts it, and saves what
+ * V8 compiled on the way. Best effort: without a cache the worker compiles its bundle as before.
+ */
+async function writeWorkerCodeCache(dir) {
+  const training = mkdtempSync(join(tmpdir(), 'tfaudit-code-cache-'));
+  try {
+    const { tsImport } = await import('tsx/esm/api');
+    const { writeDemoTrojan } = await tsImport(pathToFileURL(join(ROOT, 'main', 'demo', 'trojan.ts')).href, import.meta.url);
+    const { model, maliciousCheckpoint } = await writeDemoTrojan(training);
+    const request = JSON.stringify({ model, checkpoints: [maliciousCheckpoint] });
+    const run = spawnSync(process.execPath, [`--max-old-space-size=${WORKER_HEAP_MB}`, join(dir, 'analyzer.cjs'), '--write-code-cache'], {
+      input: request,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: training, LANG: 'C.UTF-8' },
+      cwd: training,
+      timeout: 120_000,
+      maxBuffer: 1 << 26,
+    });
+    if (run.status !== 0 || !run.stdout.includes('"type":"result"')) throw new Error(`training run failed (${run.status ?? run.signal}): ${run.stderr.trim().split('\n').slice(-3).join(' | ')}`);
+  } catch (error) {
+    for (const name of ['analyzer-bundle.cjs.v8cache', 'analyzer-bundle.cjs.v8cache.json']) rmSync(join(dir, name), { force: true });
+    console.warn(`warning: no V8 code cache for the analyzer worker (it compiles its bundle at each start): ${error instanceof Error ? error.message : String(error)}`);
+  } finally {
+    rmSync(training, { recursive: true, force: true });
+  }
 }
 
 /**
@@ -117,7 +189,7 @@ export async function buildCli(outDir = join(ROOT, 'dist', 'cli'), { minify = tr
   const staging = `${outDir}.tmp-${process.pid}`;
   rmSync(staging, { recursive: true, force: true });
   mkdirSync(staging, { recursive: true });
-  const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: ['node20'], minify, sourcemap: false, legalComments: 'none', logLevel: 'warning', metafile: true, external: ['electron'] };
+  const common = { absWorkingDir: ROOT, bundle: true, platform: 'node', target: ['node20'], minify, sourcemap: false, legalComments: 'none', logLevel: 'warning', metafile: true, external: ['electron'], plugins: [await precompiledDecodersPlugin()] };
   // ESM with code splitting: what `import()` loads on use (the PDF stack) stays out of the file
   // every command parses. Bundled CommonJS dependencies call require(), given by the banner.
   const cli = await build({
@@ -131,21 +203,25 @@ export async function buildCli(outDir = join(ROOT, 'dist', 'cli'), { minify = tr
     define: { __TFAUDIT_WORKER_BUNDLE__: '"analyzer.cjs"' },
     banner: { js: "import { createRequire as __tfauditCreateRequire } from 'node:module'; const require = __tfauditCreateRequire(import.meta.url);" },
   });
-  // The worker is one CommonJS file: Node loads it as the main script, no ESM resolution.
+  // The worker is one CommonJS file, analyzer-bundle.cjs, no ESM resolution; Node starts it through
+  // analyzer.cjs, which compiles it with the V8 code cache written below (main/worker/code-cache-loader.cjs).
   const worker = await build({
     ...common,
     entryPoints: [join(ROOT, 'main', 'worker', 'analyzer.ts')],
-    outfile: join(staging, 'analyzer.cjs'),
+    outfile: join(staging, 'analyzer-bundle.cjs'),
     format: 'cjs',
     define: { 'import.meta.url': '__bundleUrl' },
     banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
   });
+  copyFileSync(join(ROOT, 'main', 'worker', 'code-cache-loader.cjs'), join(staging, 'analyzer.cjs'));
   await copyRuntimeAssets(staging);
+  await writeWorkerCodeCache(staging);
   const inputs = new Set();
   for (const result of [cli, worker]) for (const input of Object.keys(result.metafile.inputs)) if (!input.includes('node_modules/')) inputs.add(input.split('\\').join('/'));
   // Read at run time beside the bundles (copyRuntimeAssets): a newer copy in the sources makes the build stale too.
   for (const name of readdirSync(join(ROOT, 'main', 'proto'))) if (name.endsWith('.proto')) inputs.add(`main/proto/${name}`);
   inputs.add('main/analysis/op-registry.json');
+  inputs.add('main/worker/code-cache-loader.cjs');
   const info = { builtAt: new Date().toISOString(), root: relative(outDir, ROOT).split('\\').join('/') || '.', sources: [...inputs].sort() };
   writeFileSync(join(staging, 'build-info.json'), `${JSON.stringify(info, null, 1)}\n`);
   // The .proto files went to `<outDir>/../proto`, shared with dist/electron, as the bundles expect.

@@ -111,14 +111,56 @@ export const HISTORIC_OPS: Readonly<Record<string, HistoricOp>> = {
   },
 };
 
-let loaded: RegistryFile | null = null;
+/** The registry by op name; an entry is kept as its JSON text until an op asks for it. */
+interface Registry {
+  tensorflowVersion: string;
+  ops: Map<string, RegistryOp | string>;
+}
 
-function registry(): RegistryFile {
+let loaded: Registry | null = null;
+
+function registry(): Registry {
   if (!loaded) {
     const text = readFileSync(new URL('./op-registry.json', import.meta.url), 'utf8');
-    loaded = JSON.parse(text) as RegistryFile;
+    loaded = indexRegistryText(text);
   }
   return loaded;
+}
+
+/**
+ * The registry from op-registry.json. The compiled CLI ships it one op per line (scripts/build.mjs
+ * opRegistryOnePerLine): then only the names are read at start-up and each entry is parsed when
+ * its op is first asked about — a model uses tens of the ~1,500 ops, and parsing all of them was
+ * a fixed cost of every worker. Any other layout is parsed whole.
+ */
+export function indexRegistryText(text: string): Registry {
+  const lines = text.split('\n');
+  while (lines.length > 0 && lines[lines.length - 1] === '') lines.pop();
+  const head = lines[0] ?? '';
+  if (lines.length >= 2 && head.endsWith('"ops":{') && lines[lines.length - 1] === '}}') {
+    const { tensorflowVersion } = JSON.parse(`${head}}}`) as RegistryFile;
+    const ops = new Map<string, RegistryOp | string>();
+    for (let i = 1; i < lines.length - 1; i++) {
+      const line = lines[i]!;
+      const colon = line.indexOf('":');
+      const end = line.endsWith(',') ? line.length - 1 : line.length;
+      if (!line.startsWith('"') || colon < 0) throw new Error(`op-registry.json line ${i + 1} is not one "name":{…} entry`);
+      ops.set(JSON.parse(line.slice(0, colon + 1)) as string, line.slice(colon + 2, end));
+    }
+    return { tensorflowVersion, ops };
+  }
+  const file = JSON.parse(text) as RegistryFile;
+  return { tensorflowVersion: file.tensorflowVersion, ops: new Map(Object.entries(file.ops)) };
+}
+
+/** One op's registry entry, parsed on first use. */
+function registryEntry(op: string): RegistryOp | undefined {
+  const { ops } = registry();
+  const entry = ops.get(op);
+  if (typeof entry !== 'string') return entry;
+  const parsed = JSON.parse(entry) as RegistryOp;
+  ops.set(op, parsed);
+  return parsed;
 }
 
 /** TensorFlow version the registry was generated from. */
@@ -128,7 +170,7 @@ export function registryVersion(): string {
 
 /** Op names in the generated registry (without the historic table). */
 export function registryOpNames(): string[] {
-  return Object.keys(registry().ops);
+  return [...registry().ops.keys()];
 }
 
 function toArg(arg: RegistryArg): ArgDefIR {
@@ -157,12 +199,7 @@ const opDefCache = new Map<string, OpDefIR | null>();
 export function registryOpDef(op: string): OpDefIR | null {
   const cached = opDefCache.get(op);
   if (cached !== undefined) return cached;
-  const ops = registry().ops;
-  const entry = Object.prototype.hasOwnProperty.call(ops, op)
-    ? ops[op]
-    : Object.prototype.hasOwnProperty.call(HISTORIC_OPS, op)
-      ? HISTORIC_OPS[op]
-      : undefined;
+  const entry = registryEntry(op) ?? (Object.prototype.hasOwnProperty.call(HISTORIC_OPS, op) ? HISTORIC_OPS[op] : undefined);
   const def = entry ? toOpDef(op, entry) : null;
   opDefCache.set(op, def);
   return def;
@@ -170,13 +207,10 @@ export function registryOpDef(op: string): OpDefIR | null {
 
 /** True for ops TensorFlow itself defines (current registry or a verified historic op). */
 export function isTensorFlowOp(op: string): boolean {
-  return (
-    Object.prototype.hasOwnProperty.call(registry().ops, op) ||
-    Object.prototype.hasOwnProperty.call(HISTORIC_OPS, op)
-  );
+  return registry().ops.has(op) || Object.prototype.hasOwnProperty.call(HISTORIC_OPS, op);
 }
 
 /** True when the op is not in the 2.21 registry but is a known historic TensorFlow op. */
 export function isHistoricOp(op: string): boolean {
-  return !Object.prototype.hasOwnProperty.call(registry().ops, op) && Object.prototype.hasOwnProperty.call(HISTORIC_OPS, op);
+  return !registry().ops.has(op) && Object.prototype.hasOwnProperty.call(HISTORIC_OPS, op);
 }

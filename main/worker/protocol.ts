@@ -24,4 +24,13 @@ export interface WorkerUsage {
   phases: Record<string, number>;
   /** CPU time (user + system) of the same phases, ms. */
   cpuPhases: Record<string, number>;
+  /**
+   * How the compiled worker's bundle was compiled (main/worker/code-cache-loader.cjs): from the V8
+   * code cache written at build time (`accepted`), from source because V8 refused the cache
+   * (`rejected`), it was made for another bundle, V8 or flags (`stale`), or there is none
+   * (`absent`). Not set when the worker runs from the TypeScript sources.
+   */
+  codeCache?: CodeCacheStatus;
 }
+
+export type CodeCacheStatus = 'accepted' | 'rejected' | 'stale' | 'absent';

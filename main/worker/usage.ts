@@ -1,7 +1,7 @@
 // The worker's own account of what an analysis cost it: peak RSS and CPU from getrusage (so
 // the figure is the worker's alone, inside a sandbox too), and wall time split by phase.
 import { performance } from 'node:perf_hooks';
-import type { WorkerUsage } from './protocol.ts';
+import type { CodeCacheStatus, WorkerUsage } from './protocol.ts';
 
 /** Wall time by phase: each lap() closes the phase that ran since the previous lap. */
 export class PhaseClock {
@@ -47,5 +47,11 @@ export function workerUsage(clock: PhaseClock): WorkerUsage {
     wallMs: round(performance.now()),
     phases,
     cpuPhases,
+    ...(codeCacheStatus() ? { codeCache: codeCacheStatus() } : {}),
   };
+}
+
+/** Set by the compiled worker's loader (main/worker/code-cache-loader.cjs). */
+function codeCacheStatus(): CodeCacheStatus | undefined {
+  return (globalThis as Record<symbol, CodeCacheStatus | undefined>)[Symbol.for('tfaudit.codeCache')];
 }

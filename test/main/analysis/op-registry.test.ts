@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
   HISTORIC_OPS,
+  indexRegistryText,
   isHistoricOp,
   isTensorFlowOp,
   registryOpDef,
@@ -14,6 +15,7 @@ import {
 } from '../../../main/analysis/op-registry.ts';
 import { addonLibrary } from '../../../main/analysis/addons.ts';
 import { real, skipWithoutCorpus } from '../../helpers/corpus.ts';
+import { opRegistryOnePerLine } from '../../../scripts/build.mjs';
 
 test('registry: TensorFlow 2.21 with its 1908 ops', () => {
   assert.equal(registryVersion(), '2.21.0');
@@ -112,4 +114,17 @@ test('every op the tabuse attack models use is a TensorFlow op (the attacks use 
     opSets(facts[model], ops);
     for (const op of ops) assert.ok(isTensorFlowOp(op), `${model}: ${op}`);
   }
+});
+
+test('the compiled CLI\'s one-op-per-line registry (scripts/build.mjs) holds the same ops, each parsed on first use', () => {
+  const text = readFileSync(new URL('../../../main/analysis/op-registry.json', import.meta.url), 'utf8');
+  const whole = indexRegistryText(text);
+  const laidOut = opRegistryOnePerLine(text);
+  assert.deepEqual(JSON.parse(laidOut), JSON.parse(text), 'still the same JSON');
+  const indexed = indexRegistryText(laidOut);
+  assert.equal(indexed.tensorflowVersion, '2.21.0');
+  assert.deepEqual([...indexed.ops.keys()], [...whole.ops.keys()]);
+  assert.equal(typeof indexed.ops.get('WriteFile'), 'string', 'entries stay text until asked for');
+  for (const [name, entry] of whole.ops) assert.deepEqual(JSON.parse(indexed.ops.get(name) as string), entry, name);
+  assert.throws(() => indexRegistryText(laidOut.replace('\n"Abs":', '\nAbs:')), /line \d+ is not one "name":\{…\} entry/);
 });
