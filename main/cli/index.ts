@@ -8,15 +8,8 @@ import { SEVERITIES, SEVERITY_RANK, type Severity } from '../../shared/findings.
 import { TOOL_NAME, TOOL_VERSION } from '../version.ts';
 import { runAnalysisWorker, DEFAULT_WORKER_OPTIONS, type WorkerOptions } from '../service/worker-client.ts';
 import type { WorkerUsage } from '../worker/protocol.ts';
+import type { ScanReport } from '../../shared/findings.ts';
 import { ApiFailure } from '../service/errors.ts';
-import { renderInspectText } from './inspect-text.ts';
-import { renderTextReport } from '../report/text.ts';
-import { renderSarif } from '../report/sarif.ts';
-import { registerSandbox } from './sandbox.ts';
-import { registerReportVuln } from './report-vuln.ts';
-import { registerServe } from './serve.ts';
-import { registerDemo } from './demo.ts';
-import { registerMerge, scanRegistryCommand } from './registry.ts';
 
 export const EXIT = { ok: 0, findings: 1, unreadable: 2, usage: 4 } as const;
 
@@ -47,15 +40,55 @@ function workerOptions(opts: { isolation?: boolean; memory?: number; timeout?: n
 
 let workerUsage: WorkerUsage | null = null;
 
+/** When the CLI started the worker and had its answer, ms since this process started (for --stats). */
+const cliMarks: { workerStart?: number; workerAnswer?: number } = {};
+
+const ms = (n: number) => Math.round(n * 10) / 10;
+
 /**
- * --stats: the worker's own figures and this process's (CPU, peak RSS, time since start),
+ * --stats: the worker's own figures and this process's (CPU, peak RSS, time since start, and
+ * its phases: start-up until the worker is launched, waiting for its answer, writing the report),
  * written when the worker answers and again once the report is out.
  */
 function writeStats(file: string | undefined): void {
   if (!file || !workerUsage) return;
   const usage = process.resourceUsage();
-  const cli = { peakRssMb: Math.round(usage.maxRSS / 102.4) / 10, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 100) / 10, wallMs: Math.round(performance.now() * 10) / 10 };
+  const now = performance.now();
+  const phases: Record<string, number> = {};
+  if (cliMarks.workerStart !== undefined) {
+    phases.startup = ms(cliMarks.workerStart);
+    const answered = cliMarks.workerAnswer ?? now;
+    phases.worker = ms(answered - cliMarks.workerStart);
+    phases.report = ms(now - answered);
+  }
+  const cli = { peakRssMb: Math.round(usage.maxRSS / 102.4) / 10, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 100) / 10, wallMs: ms(now), phases };
   writeFileSync(file, `${JSON.stringify({ worker: workerUsage, cli }, null, 2)}\n`);
+}
+
+/** Runs one analysis in a worker, timing it for --stats. */
+async function analyseInWorker<T>(start: () => Promise<T>): Promise<T> {
+  cliMarks.workerStart = performance.now();
+  try {
+    return await start();
+  } finally {
+    cliMarks.workerAnswer = performance.now();
+  }
+}
+
+/**
+ * The writer of a report format, loaded while the worker runs: a scan's critical path is this
+ * process's start-up, then the worker's, so nothing the worker does not need loads before it starts.
+ */
+async function reportWriter(format: string, color: boolean): Promise<(report: ScanReport) => string> {
+  if (format === 'sarif') {
+    const { renderSarif } = await import('../report/sarif.ts');
+    return (report) => JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2);
+  }
+  if (format === 'text') {
+    const { renderTextReport } = await import('../report/text.ts');
+    return (report) => renderTextReport(report, { color });
+  }
+  return (report) => JSON.stringify(report, null, 2);
 }
 
 function emit(text: string, output: string | undefined): void {
@@ -71,7 +104,29 @@ function addWorkerOptions(command: Command): Command {
     .option('--stats <file>', 'write what the analysis cost (worker and CLI: peak RSS, CPU, time by phase) to this file as JSON');
 }
 
-export function buildProgram(): Command {
+/** Commands defined in their own modules, loaded only when the command line may need them. */
+const OTHER_COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  sandbox: async () => (await import('./sandbox.ts')).registerSandbox,
+  'report-vuln': async () => (await import('./report-vuln.ts')).registerReportVuln,
+  serve: async () => (await import('./serve.ts')).registerServe,
+  demo: async () => (await import('./demo.ts')).registerDemo,
+  merge: async () => {
+    const { registerMerge } = await import('./registry.ts');
+    return (program) =>
+      registerMerge(program, (code) => {
+        throw new CliExit(code, '');
+      });
+  },
+};
+
+/**
+ * The program for this command line: `scan …` and `inspect …` define only their own command, so
+ * a scan loads no other command's code (sandbox runner, web host, PDF…); anything else (help, an
+ * unknown command) gets every command, in the order `--help` lists them.
+ */
+export async function buildProgram(argv: string[] = []): Promise<Command> {
+  const only = argv[0] === 'scan' || argv[0] === 'inspect' ? argv[0] : null;
+  const others = only ? [] : await Promise.all(Object.values(OTHER_COMMANDS).map((load) => load()));
   const program = new Command();
   program
     .name(TOOL_NAME)
@@ -81,7 +136,7 @@ export function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
 
-  addWorkerOptions(
+  if (only !== 'scan') addWorkerOptions(
     program
       .command('inspect')
       .description('show format, meta graphs, signatures, op histogram, functions and variables')
@@ -90,12 +145,14 @@ export function buildProgram(): Command {
       .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text'))
       .option('--output <file>', 'write to a file instead of standard output'),
   ).action(async (path: string, opts) => {
-    const { summary } = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint ? [opts.checkpoint] : [], mode: 'inspect' }, workerOptions(opts));
-    emit(opts.format === 'json' ? JSON.stringify(summary, null, 2) : renderInspectText(summary), opts.output);
+    const running = analyseInWorker(() => runAnalysisWorker({ model: path, checkpoints: opts.checkpoint ? [opts.checkpoint] : [], mode: 'inspect' }, workerOptions(opts)));
+    const render = opts.format === 'json' ? null : import('./inspect-text.ts');
+    const { summary } = await running;
+    emit(render ? (await render).renderInspectText(summary) : JSON.stringify(summary, null, 2), opts.output);
     writeStats(opts.stats);
   });
 
-  addWorkerOptions(
+  if (only !== 'inspect') addWorkerOptions(
     program
       .command('scan')
       .description('find what the model can do (files, network, code, memory) and which checkpoint switches it on')
@@ -116,6 +173,7 @@ export function buildProgram(): Command {
       .option('--shard <i/n>', 'with --recursive: audit only part i of n (by path relative to the folder)'),
   ).action(async (path: string, opts) => {
     if (opts.recursive) {
+      const { scanRegistryCommand } = await import('./registry.ts');
       const code = await scanRegistryCommand(path, opts, workerOptions(opts));
       if (code !== EXIT.ok) throw new CliExit(code, '');
       return;
@@ -124,11 +182,10 @@ export function buildProgram(): Command {
       if (opts[flag] !== undefined) throw new CliExit(EXIT.usage, `${TOOL_NAME}: --${flag} needs --recursive`);
     }
     if (opts.format === 'jsonl') throw new CliExit(EXIT.usage, `${TOOL_NAME}: --format jsonl needs --recursive (one line per model)`);
-    const result = await runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, checkpointMaps: opts.checkpointMap, policy: opts.policy ?? null, tfRuntime: opts.tfRuntime ?? null }, workerOptions(opts));
+    const running = analyseInWorker(() => runAnalysisWorker({ model: path, checkpoints: opts.checkpoint, checkpointMaps: opts.checkpointMap, policy: opts.policy ?? null, tfRuntime: opts.tfRuntime ?? null }, workerOptions(opts)));
+    const [result, render] = await Promise.all([running, reportWriter(opts.format, !opts.output && process.stdout.isTTY === true)]);
     const report = result.report;
-    if (opts.format === 'json') emit(JSON.stringify(report, null, 2), opts.output);
-    else if (opts.format === 'sarif') emit(JSON.stringify(renderSarif(report, { sourceRoot: process.cwd() }), null, 2), opts.output);
-    else emit(renderTextReport(report, { color: !opts.output && process.stdout.isTTY === true }), opts.output);
+    emit(render(report), opts.output);
     if (opts.pdf) {
       // Loaded on use: the PDF stack (pdfmake, fontkit) is most of the CLI's code.
       const { renderAuditPdf } = await import('../report/pdf.ts');
@@ -140,20 +197,14 @@ export function buildProgram(): Command {
     if (report.findings.some((f) => SEVERITY_RANK[f.severity] >= threshold)) throw new CliExit(EXIT.findings, '');
   });
 
-  registerSandbox(program);
-  registerReportVuln(program);
-  registerServe(program);
-  registerDemo(program);
-  registerMerge(program, (code) => {
-    throw new CliExit(code, '');
-  });
+  for (const register of others) register(program);
   return program;
 }
 
 /** Runs the CLI and returns the exit code (never calls process.exit itself). */
 export async function main(argv: string[]): Promise<number> {
-  const program = buildProgram();
   try {
+    const program = await buildProgram(argv);
     await program.parseAsync(argv, { from: 'user' });
     return EXIT.ok;
   } catch (error) {

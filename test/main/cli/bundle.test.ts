@@ -8,8 +8,9 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, mkdirSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { buildCli } from '../../../scripts/build.mjs';
-import { REPO_ROOT, crafted, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+import { buildCli, WORKER_HEAP_MB } from '../../../scripts/build.mjs';
+import { REPO_ROOT, crafted, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+import { DEFAULT_WORKER_OPTIONS } from '../../../main/service/worker-client.ts';
 import { isolationAvailable } from '../../../main/sandbox/analyzer-isolation.ts';
 import { parseProtoFiles } from '../../../main/formats/protobuf.ts';
 
@@ -64,6 +65,33 @@ test('the compiled CLI scans crafted/P1 through its compiled worker, which repor
   assert.deepEqual(Object.keys(worker.cpuPhases), Object.keys(worker.phases));
   const { cli } = JSON.parse(readFileSync(stats, 'utf8'));
   assert.ok(cli.cpuMs > 0 && cli.peakRssMb > 20, JSON.stringify(cli));
+  assert.deepEqual(Object.keys(cli.phases), ['startup', 'worker', 'report']);
+  // The worker compiled its bundle from the code cache the build wrote for the default heap cap.
+  assert.equal(worker.codeCache, 'accepted');
+});
+
+test('the build writes the worker\'s code cache for the flags the CLI starts it with; another --memory compiles from source and still scans', { skip: skipWithoutCorpus, timeout: 180_000 }, async () => {
+  const root = await compiledRoot();
+  const info = JSON.parse(readFileSync(join(root, 'dist', 'cli', 'analyzer-bundle.cjs.v8cache.json'), 'utf8'));
+  assert.deepEqual(info.execArgv, [`--max-old-space-size=${DEFAULT_WORKER_OPTIONS.memoryMb}`]);
+  assert.equal(WORKER_HEAP_MB, DEFAULT_WORKER_OPTIONS.memoryMb);
+  const stats = join(tempDir(), 'stats.json');
+  const model = real('serving_saved_model_half_plus_two_tf2_cpu', '00000123');
+  const result = run(root, ['scan', model, '--format', 'json', '--memory', '2048', '--stats', stats]);
+  assert.equal(result.code, 0, result.stderr);
+  assert.equal(JSON.parse(result.stdout).model.format, 'saved-model');
+  assert.equal(JSON.parse(readFileSync(stats, 'utf8')).worker.codeCache, 'stale');
+});
+
+test('the compiled CLI\'s other commands still load on use (help lists them all; serve, report-vuln and merge answer)', { timeout: 120_000 }, async () => {
+  const root = await compiledRoot();
+  const help = run(root, ['--help']);
+  for (const name of ['inspect', 'scan', 'sandbox', 'report-vuln', 'serve', 'demo', 'merge']) assert.match(help.stdout, new RegExp(`\\n  ${name} `), name);
+  assert.match(run(root, ['serve', '--help']).stdout, /--max-upload-mb/);
+  assert.match(run(root, ['sandbox', '--help']).stdout, /--runner <runner>/);
+  const merge = run(root, ['merge', join(tempDir(), 'missing.jsonl')]);
+  assert.notEqual(merge.code, 0);
+  assert.match(merge.stderr, /missing\.jsonl/);
 });
 
 test('a stale build, or TFAUDIT_FROM_SOURCE=1, runs the sources instead of the bundles', { timeout: 120_000 }, async () => {

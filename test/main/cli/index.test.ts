@@ -145,4 +145,26 @@ test('scan --stats writes the worker’s own peak RSS, CPU and phase times (serv
   assert.ok(worker.peakRssMb > 20, `peak RSS ${worker.peakRssMb} MB`);
   for (const phase of ['startup', 'parse', 'analyse', 'summary', 'encode']) assert.equal(typeof worker.phases[phase], 'number', phase);
   assert.ok(worker.wallMs >= worker.phases.startup + worker.phases.parse);
+  assert.equal(worker.codeCache, undefined, 'from the sources: no compiled bundle, no code cache');
+  // The CLI's own phases: start-up until the worker is launched, the wait for it, the report.
+  const { cli } = JSON.parse(readFileSync(stats, 'utf8'));
+  assert.deepEqual(Object.keys(cli.phases), ['startup', 'worker', 'report']);
+  assert.ok(cli.phases.startup > 0 && cli.phases.worker > 0 && cli.phases.report >= 0, JSON.stringify(cli.phases));
+  assert.ok(cli.wallMs >= cli.phases.startup + cli.phases.worker + cli.phases.report - 0.5, JSON.stringify(cli));
+});
+
+test('a scan or inspect command line defines only its own command; any other gets every command, in help order', async () => {
+  const { buildProgram } = await import('../../../main/cli/index.ts');
+  const names = async (argv: string[]) => (await buildProgram(argv)).commands.map((c) => c.name());
+  assert.deepEqual(await names(['scan', 'model']), ['scan']);
+  assert.deepEqual(await names(['inspect', 'model']), ['inspect']);
+  const all = ['inspect', 'scan', 'sandbox', 'report-vuln', 'serve', 'demo', 'merge'];
+  assert.deepEqual(await names([]), all);
+  assert.deepEqual(await names(['--help']), all);
+  assert.deepEqual(await names(['help', 'scan']), all);
+  assert.deepEqual(await names(['serve', '--port', '0']), all);
+  const help = tfaudit('--help');
+  for (const name of all) assert.match(help.stdout, new RegExp(`\\n  ${name} `), name);
+  assert.match(tfaudit('scan', '--help').stdout, /--tf-runtime <version>/);
+  assert.match(tfaudit('help', 'serve').stdout, /--max-file-mb/);
 });
