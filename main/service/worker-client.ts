@@ -107,7 +107,7 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
   const plan = planWorker(request, options);
   const fullRequest: AnalyseRequest = { ...request, isolation: { isolated: plan.isolated, description: plan.description } };
   return new Promise((resolvePromise, reject) => {
-    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.codeRoot ?? REPO_ROOT, detached: false });
+    const child = spawn(plan.argv[0]!, plan.argv.slice(1), { stdio: ['pipe', 'pipe', 'pipe'], cwd: options.codeRoot ?? REPO_ROOT, detached: false, env: workerEnv(plan) });
     let settled = false;
     let stderr = '';
     const finish = (fn: () => void) => {
@@ -116,6 +116,16 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
       clearTimeout(timer);
       fn();
     };
+    /**
+     * Once answered, the worker only flushes and exits: this process need not stay up for that
+     * (the CLI ends as soon as its report is out). An isolated worker dies with its parent
+     * (bwrap --die-with-parent), a plain one is at its last write.
+     */
+    const answered = (result: AnalyseResult | InspectResult) =>
+      finish(() => {
+        for (const handle of [child, child.stdin, child.stdout, child.stderr]) (handle as { unref?: () => void } | null)?.unref?.();
+        resolvePromise(result);
+      });
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
       finish(() => reject(new ApiFailure('timeout', `analysis of ${request.model} took longer than ${Math.round(options.timeoutMs / 1000)} s and was stopped`)));
@@ -128,13 +138,10 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
       if (message.type === 'progress') options.onProgress?.(message);
       else if (message.type === 'usage') {
         options.onUsage?.(message.usage);
-        if (heldResult) {
-          const { result } = heldResult;
-          finish(() => resolvePromise(result));
-        }
+        if (heldResult) answered(heldResult.result);
       } else if (message.type === 'result') {
         if (options.onUsage) heldResult = { result: message.result };
-        else finish(() => resolvePromise(message.result));
+        else answered(message.result);
       } else if (message.type === 'error') finish(() => reject(new ApiFailure('unreadable-model', message.error.file ? `${message.error.file}: ${message.error.message}` : message.error.message)));
     });
     child.stdout.on('data', (chunk: Buffer) => {
@@ -165,6 +172,17 @@ export function runAnalysisWorker(request: AnalyseRequest, options: WorkerOption
   });
 }
 
+
+/**
+ * The worker's environment. Under bwrap it is cleared anyway (--clearenv); a plain worker inherits
+ * this process's, less NODE_EXTRA_CA_CERTS: Node 20 reads that CA file at every start (~40 ms
+ * here) and the worker never opens a TLS connection.
+ */
+function workerEnv(plan: LaunchPlan): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  if (!plan.isolated) delete env.NODE_EXTRA_CA_CERTS;
+  return env;
+}
 
 /**
  * Splits a byte stream into lines without rescanning what it already holds: only each new chunk
