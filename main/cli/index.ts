@@ -46,23 +46,34 @@ const cliMarks: { workerStart?: number; workerAnswer?: number } = {};
 const ms = (n: number) => Math.round(n * 10) / 10;
 
 /**
- * --stats: the worker's own figures and this process's (CPU, peak RSS, time since start, and
- * its phases: start-up until the worker is launched, waiting for its answer, writing the report),
- * written when the worker answers and again once the report is out.
+ * --stats: the worker's own figures and this process's (CPU, peak RSS, time since start), written
+ * when the worker answers and again once the report is out. The CLI's phases split its wall time:
+ * start-up until the worker is launched; launch, from there until the worker's Node process
+ * started (the sandbox: bwrap, prlimit, timeout); the worker's own wall time; answer, from the
+ * worker's last figure until its answer is parsed here; report. (launch and answer compare this
+ * process's clock with the worker's start, both the system clock; without it: worker = all three.)
  */
 function writeStats(file: string | undefined): void {
   if (!file || !workerUsage) return;
   const usage = process.resourceUsage();
   const now = performance.now();
-  const phases: Record<string, number> = {};
-  if (cliMarks.workerStart !== undefined) {
-    phases.startup = ms(cliMarks.workerStart);
-    const answered = cliMarks.workerAnswer ?? now;
-    phases.worker = ms(answered - cliMarks.workerStart);
-    phases.report = ms(now - answered);
-  }
-  const cli = { peakRssMb: Math.round(usage.maxRSS / 102.4) / 10, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 100) / 10, wallMs: ms(now), phases };
+  const cli = { peakRssMb: Math.round(usage.maxRSS / 102.4) / 10, cpuMs: Math.round((usage.userCPUTime + usage.systemCPUTime) / 100) / 10, wallMs: ms(now), phases: cliPhases(workerUsage, now) };
   writeFileSync(file, `${JSON.stringify({ worker: workerUsage, cli }, null, 2)}\n`);
+}
+
+function cliPhases(worker: WorkerUsage, now: number): Record<string, number> {
+  const { workerStart } = cliMarks;
+  if (workerStart === undefined) return {};
+  const answered = cliMarks.workerAnswer ?? now;
+  if (worker.startedAt === undefined) return { startup: ms(workerStart), worker: ms(answered - workerStart), report: ms(now - answered) };
+  const workerStarted = worker.startedAt - performance.timeOrigin; // in this process's performance.now() terms
+  return {
+    startup: ms(workerStart),
+    launch: ms(workerStarted - workerStart),
+    worker: worker.wallMs,
+    answer: ms(answered - (workerStarted + worker.wallMs)),
+    report: ms(now - answered),
+  };
 }
 
 /** Runs one analysis in a worker, timing it for --stats. */

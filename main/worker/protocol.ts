@@ -20,6 +20,8 @@ export interface WorkerUsage {
   cpuMs: number;
   /** Time from the process start to the answer, ms. */
   wallMs: number;
+  /** When the worker process started, ms since the epoch (performance.timeOrigin): lets the parent split its wait. */
+  startedAt?: number;
   /** Where the worker's time went, ms: start-up (process start → request), parse, analyse, summary, encode. */
   phases: Record<string, number>;
   /** CPU time (user + system) of the same phases, ms. */

@@ -45,6 +45,7 @@ export function workerUsage(clock: PhaseClock): WorkerUsage {
     cpuMs: round((usage.userCPUTime + usage.systemCPUTime) / 1000),
     // performance.now() counts from the process start (timeOrigin).
     wallMs: round(performance.now()),
+    startedAt: round(performance.timeOrigin),
     phases,
     cpuPhases,
     ...(codeCacheStatus() ? { codeCache: codeCacheStatus() } : {}),

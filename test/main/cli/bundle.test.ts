@@ -65,7 +65,7 @@ test('the compiled CLI scans crafted/P1 through its compiled worker, which repor
   assert.deepEqual(Object.keys(worker.cpuPhases), Object.keys(worker.phases));
   const { cli } = JSON.parse(readFileSync(stats, 'utf8'));
   assert.ok(cli.cpuMs > 0 && cli.peakRssMb > 20, JSON.stringify(cli));
-  assert.deepEqual(Object.keys(cli.phases), ['startup', 'worker', 'report']);
+  assert.deepEqual(Object.keys(cli.phases), ['startup', 'launch', 'worker', 'answer', 'report']);
   // The worker compiled its bundle from the code cache the build wrote for the default heap cap.
   assert.equal(worker.codeCache, 'accepted');
 });
