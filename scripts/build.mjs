@@ -67,15 +67,21 @@ let decodersModule = null;
  */
 async function precompiledDecodersPlugin() {
   decodersModule ??= (async () => {
-    const { tsImport } = await import('tsx/esm/api');
-    const { protoRoot, precompiledDecodersModule } = await tsImport(pathToFileURL(join(ROOT, 'main', 'formats', 'protobuf.ts')).href, import.meta.url);
-    return precompiledDecodersModule(protoRoot);
+    try {
+      const { tsImport } = await import('tsx/esm/api');
+      const { protoRoot, precompiledDecodersModule } = await tsImport(pathToFileURL(join(ROOT, 'main', 'formats', 'protobuf.ts')).href, import.meta.url);
+      return precompiledDecodersModule(protoRoot);
+    } catch (error) {
+      // The bundles still work: protobufjs then generates each decoder at run time.
+      console.warn(`warning: protobuf decoders not generated ahead of time: ${error instanceof Error ? error.message : String(error)}`);
+      return null;
+    }
   })();
   const contents = await decodersModule;
   return {
     name: 'precompiled-protobuf-decoders',
     setup(builder) {
-      builder.onLoad({ filter: /[\\/]main[\\/]formats[\\/]proto-decoders\.ts$/ }, () => ({ contents, loader: 'js' }));
+      if (contents !== null) builder.onLoad({ filter: /[\\/]main[\\/]formats[\\/]proto-decoders\.ts$/ }, () => ({ contents, loader: 'js' }));
     },
   };
 }
