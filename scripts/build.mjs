@@ -151,7 +151,7 @@ export async function buildElectron(outDir = join(ROOT, 'dist', 'electron'), { m
 
 /**
  * The heap cap the CLI gives its workers by default (DEFAULT_WORKER_OPTIONS.memoryMb): V8 accepts a
- * code cache only under the flags it was made with, and `--max-old-space-size` is one of them.
+ * code cache only under the flags it was made with (analyzerV8Flags, the heap sizes among them).
  */
 export const WORKER_HEAP_MB = 4096;
 
@@ -166,9 +166,10 @@ async function writeWorkerCodeCache(dir) {
   try {
     const { tsImport } = await import('tsx/esm/api');
     const { writeDemoTrojan } = await tsImport(pathToFileURL(join(ROOT, 'main', 'demo', 'trojan.ts')).href, import.meta.url);
+    const { analyzerV8Flags } = await tsImport(pathToFileURL(join(ROOT, 'main', 'worker', 'protocol.ts')).href, import.meta.url);
     const { model, maliciousCheckpoint } = await writeDemoTrojan(training);
     const request = JSON.stringify({ model, checkpoints: [maliciousCheckpoint] });
-    const run = spawnSync(process.execPath, [`--max-old-space-size=${WORKER_HEAP_MB}`, join(dir, 'analyzer.cjs'), '--write-code-cache'], {
+    const run = spawnSync(process.execPath, [...analyzerV8Flags(WORKER_HEAP_MB), join(dir, 'analyzer.cjs'), '--write-code-cache'], {
       input: request,
       encoding: 'utf8',
       env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: training, LANG: 'C.UTF-8' },

@@ -2,7 +2,7 @@
 // packaged app, and the RunAsNode fuse is off): one process per analysis, a V8 heap cap, a
 // timeout, and a crash that rejects with `worker-crashed` while the app keeps running.
 import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
-import type { WorkerMessage } from '../worker/protocol.ts';
+import { analyzerV8Flags, type WorkerMessage } from '../worker/protocol.ts';
 import { ApiFailure } from '../service/errors.ts';
 import type { Electron } from './security.ts';
 import type { ProgressEvent } from '../../shared/api.ts';
@@ -24,7 +24,7 @@ export function utilityProcessAnalyser(electron: Pick<Electron, 'utilityProcess'
     new Promise((resolve, reject) => {
       const child = electron.utilityProcess.fork(analyzerPath, [], {
         serviceName: 'TF Audit analyzer',
-        execArgv: [`--max-old-space-size=${options.memoryMb}`],
+        execArgv: analyzerV8Flags(options.memoryMb),
         stdio: 'ignore',
       });
       let settled = false;

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { basename, dirname, resolve } from 'node:path';
 import { existsSync, readdirSync } from 'node:fs';
 import type { AnalyseRequest, AnalyseResult, InspectResult } from '../worker/analyse.ts';
-import { PROTOCOL_PREFIX, type WorkerMessage, type WorkerUsage } from '../worker/protocol.ts';
+import { analyzerV8Flags, PROTOCOL_PREFIX, type WorkerMessage, type WorkerUsage } from '../worker/protocol.ts';
 import { ApiFailure } from './errors.ts';
 import { isolatedNodeCommand } from '../sandbox/analyzer-isolation.ts';
 
@@ -46,7 +46,7 @@ interface LaunchPlan {
 export function planWorker(request: AnalyseRequest, options: WorkerOptions): LaunchPlan {
   const entry = options.entry ?? ANALYZER_ENTRY;
   const plain: LaunchPlan = {
-    argv: [options.nodePath ?? process.execPath, `--max-old-space-size=${options.memoryMb}`, entry],
+    argv: [options.nodePath ?? process.execPath, ...analyzerV8Flags(options.memoryMb), entry],
     isolated: false,
     description: 'analysis ran in a separate worker process without an OS sandbox',
   };
@@ -58,7 +58,7 @@ export function planWorker(request: AnalyseRequest, options: WorkerOptions): Lau
     args: [],
     nodePath: options.nodePath,
     codeRoot: options.codeRoot,
-    nodeOptions: [`--max-old-space-size=${options.memoryMb}`],
+    nodeOptions: analyzerV8Flags(options.memoryMb),
     readOnlyPaths: inputs.map((p) => resolve(p)),
     memoryMb: options.memoryMb + 512,
     timeoutSeconds: Math.ceil(options.timeoutMs / 1000),

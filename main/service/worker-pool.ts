@@ -11,7 +11,7 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { resolve } from 'node:path';
 import type { AnalyseRequest, AnalyseResult } from '../worker/analyse.ts';
-import { PROTOCOL_PREFIX, type WorkerMessage } from '../worker/protocol.ts';
+import { analyzerV8Flags, PROTOCOL_PREFIX, type WorkerMessage } from '../worker/protocol.ts';
 import { ApiFailure } from './errors.ts';
 import { ANALYZER_ENTRY, ProtocolLineReader, REPO_ROOT, type WorkerOptions } from './worker-client.ts';
 import { isolatedNodeCommand } from '../sandbox/analyzer-isolation.ts';
@@ -60,7 +60,7 @@ export interface ServeLaunch {
 export function planServeWorker(options: PoolOptions): ServeLaunch {
   const entry = options.entry ?? ANALYZER_ENTRY;
   const plain: ServeLaunch = {
-    argv: [options.nodePath ?? process.execPath, `--max-old-space-size=${options.memoryMb}`, entry, '--serve'],
+    argv: [options.nodePath ?? process.execPath, ...analyzerV8Flags(options.memoryMb), entry, '--serve'],
     isolated: false,
     description: 'analysis ran in a separate long-lived worker process without an OS sandbox',
   };
@@ -72,7 +72,7 @@ export function planServeWorker(options: PoolOptions): ServeLaunch {
     args: ['--serve'],
     nodePath: options.nodePath,
     codeRoot: options.codeRoot,
-    nodeOptions: [`--max-old-space-size=${options.memoryMb}`],
+    nodeOptions: analyzerV8Flags(options.memoryMb),
     readOnlyPaths: options.readOnlyRoots.map((p) => resolve(p)),
     memoryMb: options.memoryMb + 512,
     timeoutSeconds: lifetimeSeconds,

@@ -36,3 +36,16 @@ export interface WorkerUsage {
 }
 
 export type CodeCacheStatus = 'accepted' | 'rejected' | 'stale' | 'absent';
+
+/**
+ * Node/V8 flags of every analyzer worker, whoever starts it (CLI, web host, registry pool,
+ * Electron). `--max-old-space-size` caps the heap. The old generation starts at the size a large
+ * graph needs: the reader's graph (~200 MB for 400k nodes) is all live, so V8's default small
+ * start makes it run a full mark-compact at each step of the heap's growth, ~50 ms of a 400k-node
+ * scan, for nothing to free. The worker's V8 code cache is made under these same flags.
+ */
+export const INITIAL_OLD_SPACE_MB = 256;
+
+export function analyzerV8Flags(memoryMb: number): string[] {
+  return [`--max-old-space-size=${memoryMb}`, `--initial-old-space-size=${Math.min(INITIAL_OLD_SPACE_MB, memoryMb)}`];
+}

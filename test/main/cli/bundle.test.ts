@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { buildCli, WORKER_HEAP_MB } from '../../../scripts/build.mjs';
 import { REPO_ROOT, crafted, real, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
 import { DEFAULT_WORKER_OPTIONS } from '../../../main/service/worker-client.ts';
+import { analyzerV8Flags } from '../../../main/worker/protocol.ts';
 import { isolationAvailable } from '../../../main/sandbox/analyzer-isolation.ts';
 import { parseProtoFiles } from '../../../main/formats/protobuf.ts';
 
@@ -73,7 +74,7 @@ test('the compiled CLI scans crafted/P1 through its compiled worker, which repor
 test('the build writes the worker\'s code cache for the flags the CLI starts it with; another --memory compiles from source and still scans', { skip: skipWithoutCorpus, timeout: 180_000 }, async () => {
   const root = await compiledRoot();
   const info = JSON.parse(readFileSync(join(root, 'dist', 'cli', 'analyzer-bundle.cjs.v8cache.json'), 'utf8'));
-  assert.deepEqual(info.execArgv, [`--max-old-space-size=${DEFAULT_WORKER_OPTIONS.memoryMb}`]);
+  assert.deepEqual(info.execArgv, analyzerV8Flags(DEFAULT_WORKER_OPTIONS.memoryMb));
   assert.equal(WORKER_HEAP_MB, DEFAULT_WORKER_OPTIONS.memoryMb);
   const stats = join(tempDir(), 'stats.json');
   const model = real('serving_saved_model_half_plus_two_tf2_cpu', '00000123');
