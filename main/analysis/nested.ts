@@ -2,7 +2,7 @@
 // a known bypass of scanners that read only the outer graph): decoded with the GraphDef reader
 // and analysed like the outer graph, depth-limited by the caller.
 import type { GraphIR, NodeIR } from '../../shared/ir.ts';
-import { decodeGraphDefBytes } from '../formats/graphdef.ts';
+import { decodeGraphDefBytes, mayHoldNestedGraphs, NESTED_GRAPH_MIN_BYTES } from '../formats/graphdef.ts';
 import type { CallGraph } from './callgraph.ts';
 import type { Frame } from './dataflow.ts';
 import { dataEdges } from './edges.ts';
@@ -15,7 +15,7 @@ export interface NestedGraph {
   graph: GraphIR;
 }
 
-const MIN_BYTES = 8;
+const MIN_BYTES = NESTED_GRAPH_MIN_BYTES;
 const MAX_CANDIDATES = 64;
 /** Ops whose string input is a serialized GraphDef. */
 const GRAPH_INPUT_OPS: Record<string, number> = { DatasetFromGraph: 0 };
@@ -68,6 +68,8 @@ export function nestedGraphs(cg: CallGraph, prefix: string): NestedGraph[] {
   // A record shared by consecutive nodes (the reader shares identical encodings) that holds no candidate is looked at once.
   let emptyRecord: object | null = null;
   for (const scope of cg.scopes) {
+    // The reader knows when no byte string in the whole file could be a GraphDef.
+    if (!mayHoldNestedGraphs(scope.nodes)) continue;
     scope.nodes.forEach((node, i) => {
       if (tried >= MAX_CANDIDATES || node.attr === emptyRecord) return;
       // Strings in Const values and attrs of any node.

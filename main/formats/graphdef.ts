@@ -87,6 +87,9 @@ export class WireReader {
   /** Whole node attr maps, likewise: 200k `AddV2` nodes with `T: DT_FLOAT` share one record. */
   readonly sharedAttrMaps = new SharedDecodes<Record<string, AttrValue>>();
 
+  /** Byte strings read that could hold a serialized GraphDef (see mayHoldNestedGraphs). */
+  graphLikeStrings = 0;
+
   constructor(bytes: Uint8Array, file: string) {
     this.buf = Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     this.u8 = new Uint8Array(this.buf.buffer, this.buf.byteOffset, this.buf.byteLength);
@@ -198,6 +201,7 @@ export class WireReader {
   bytes(end: number): Uint8Array {
     const start = this.length(end);
     const len = this.pos - start;
+    if (len >= NESTED_GRAPH_MIN_BYTES && this.u8[start] === 0x0a) this.graphLikeStrings++;
     if (len > SLAB_MAX_ITEM) return this.u8.slice(start, this.pos);
     // Small byte strings (attr `s`, `_class` lists, short string tensors) are carved from a
     // shared slab: one ArrayBuffer per 64 kB instead of one per value, which GC feels.
@@ -726,6 +730,33 @@ export function readGraphInto(r: WireReader, end: number, graph: GraphIR, depth 
   }
 }
 
+/**
+ * Shortest byte string worth decoding as a nested GraphDef, which starts with field 1 (node)
+ * length-delimited: 0x0a. Every byte string this reader returns passes through bytes().
+ */
+export const NESTED_GRAPH_MIN_BYTES = 8;
+
+/** Node lists read from a file in which no byte string could hold a GraphDef. */
+const withoutGraphLikeStrings = new WeakSet<NodeIR[]>();
+
+/**
+ * After a whole file is read: when none of its byte strings (attr `s`, string lists, string
+ * tensors, anywhere in the file, decoded records shared between nodes included) could hold a
+ * GraphDef, its node lists are marked so that the nested-graph search skips them.
+ */
+export function noteGraphLikeStrings(r: WireReader, graphs: GraphIR[]): void {
+  if (r.graphLikeStrings !== 0) return;
+  for (const graph of graphs) {
+    withoutGraphLikeStrings.add(graph.nodes);
+    for (const fn of graph.library) withoutGraphLikeStrings.add(fn.nodes);
+  }
+}
+
+/** False only for node lists this reader read from a file without any GraphDef-like byte string. */
+export function mayHoldNestedGraphs(nodes: NodeIR[]): boolean {
+  return !withoutGraphLikeStrings.has(nodes);
+}
+
 export function emptyGraph(): GraphIR {
   return { nodes: [], library: [], producer: null, minConsumer: null };
 }
@@ -736,6 +767,7 @@ export function decodeGraphDefBytes(bytes: Uint8Array, file: string): GraphIR {
   try {
     const r = new WireReader(bytes, file);
     readGraphInto(r, bytes.length, graph);
+    noteGraphLikeStrings(r, [graph]);
   } catch (error) {
     throw wireError(file, error, 'invalid GraphDef protobuf');
   }

@@ -3,7 +3,7 @@
 // decoder, the small remaining fields through protobufjs reflection.
 import type { GraphIR, MetaGraphIR } from '../../shared/ir.ts';
 import { ModelError, asModelError } from './errors.ts';
-import { WireReader, wireError, emptyGraph, looksLikeText, readGraphInto, readProtoFile } from './graphdef.ts';
+import { WireReader, wireError, emptyGraph, looksLikeText, noteGraphLikeStrings, readGraphInto, readProtoFile } from './graphdef.ts';
 import { checkNesting, protoTypes, put, toMetaGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
 
@@ -68,7 +68,9 @@ export function readMetaGraphFields(r: WireReader, end: number, depth = 0): Meta
 export function decodeMetaGraphDefBytes(bytes: Uint8Array, file: string): MetaGraphIR {
   try {
     const r = new WireReader(bytes, file);
-    return readMetaGraphFields(r, bytes.length);
+    const meta = readMetaGraphFields(r, bytes.length);
+    noteGraphLikeStrings(r, [meta.graph]);
+    return meta;
   } catch (error) {
     throw wireError(file, error, 'invalid MetaGraphDef protobuf');
   }

@@ -4,7 +4,7 @@ import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import type { CheckpointIR, KerasIR, MetaGraphIR, ModelIR } from '../../shared/ir.ts';
 import { LIMITS, ModelError, asModelError } from './errors.ts';
-import { WireReader, wireError, readProtoFile } from './graphdef.ts';
+import { WireReader, wireError, readProtoFile, noteGraphLikeStrings } from './graphdef.ts';
 import { readMetaGraphFields } from './metagraph.ts';
 import { decodeMessage, protoTypes, toMetaGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
@@ -37,6 +37,7 @@ export function decodeSavedModelBytes(bytes: Uint8Array, file: string): SavedMod
         r.pos = stop;
       } else r.skip(wire, end);
     }
+    noteGraphLikeStrings(r, result.metaGraphs.map((m) => m.graph));
   } catch (error) {
     throw wireError(file, error, 'invalid SavedModel protobuf');
   }

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeGraphDefBytes, readGraphDef, looksLikeText, SharedDecodes } from '../../../main/formats/graphdef.ts';
+import { decodeGraphDefBytes, mayHoldNestedGraphs, readGraphDef, looksLikeText, SharedDecodes } from '../../../main/formats/graphdef.ts';
 import { ModelError, LIMITS } from '../../../main/formats/errors.ts';
 import { attrF, attrI, attrList, attrS, attrShape, attrTensor, attrType, attrFunc, constNode, encodeGraphDef, func, graph, node } from '../../../main/writer/graph.ts';
 import { real, skipWithoutCorpus } from '../../helpers/corpus.ts';
@@ -163,4 +163,29 @@ test('shared decodes are keyed by bytes and nesting depth: the same bytes deeper
   assert.equal(g.nodes[0]!.attr, g.nodes[1]!.attr);
   assert.deepEqual(g.library[0]!.nodes[0]!.attr, g.nodes[0]!.attr);
   assert.equal(g.nodes[0]!.attr.x!.type, 'func');
+});
+
+test('nested-graph search: node lists of a file without any GraphDef-like byte string are marked; one such string anywhere keeps every list searched', async () => {
+  const { decodeSavedModelBytes } = await import('../../../main/formats/savedmodel.ts');
+  const { encodeSavedModel, metaGraph } = await import('../../../main/writer/graph.ts');
+  const hidden = encodeGraphDef(graph([node('r', 'ReadFile', ['p'])]));
+  assert.ok(hidden[0] === 0x0a && hidden.length >= 8);
+  const body = (extra: ReturnType<typeof node>[]) => func('f', { inputs: [['x', 'DT_FLOAT']], outputs: [['y', 'DT_FLOAT']] }, [node('id', 'Identity', ['x']), ...extra], { y: 'id:output:0' });
+  const plainTop = [constNode('c', 'DT_STRING', [], ['just text, no graph']), node('a', 'Identity', ['c'], { _class: attrList({ s: [new TextEncoder().encode('loc:@c')] }) })];
+
+  const clean = decodeGraphDefBytes(encodeGraphDef(graph(plainTop, [body([])])), 'clean.pb');
+  assert.equal(mayHoldNestedGraphs(clean.nodes), false);
+  assert.equal(mayHoldNestedGraphs(clean.library[0]!.nodes), false);
+
+  // The GraphDef-like string sits only in a function body: the top graph is still searched.
+  const inFunction = decodeGraphDefBytes(encodeGraphDef(graph(plainTop, [body([constNode('g', 'DT_STRING', [], [hidden])])])), 'fn.pb');
+  assert.equal(mayHoldNestedGraphs(inFunction.nodes), true);
+  assert.equal(mayHoldNestedGraphs(inFunction.library[0]!.nodes), true);
+
+  // In an attr `s` of one meta graph of a SavedModel: every meta graph is searched.
+  const saved = decodeSavedModelBytes(encodeSavedModel([metaGraph(graph(plainTop)), metaGraph(graph([node('n', 'NoOp', [], { blob: attrS(hidden) })]))]), 'saved_model.pb');
+  assert.deepEqual(saved.metaGraphs.map((m) => mayHoldNestedGraphs(m.graph.nodes)), [true, true]);
+
+  // Node lists the binary reader did not read (text format, built in memory) are always searched.
+  assert.equal(mayHoldNestedGraphs(graph(plainTop).nodes), true);
 });
