@@ -248,15 +248,28 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
   const n = nodes.length;
   const names: string[] = new Array(n);
   const inputStart = new Int32Array(n + 1);
+  // Sized for two inputs a node, grown when a graph has more.
+  let inputKind = new Uint8Array(Math.max(16, 2 * n));
+  let inputRef = new Int32Array(inputKind.length);
+  let inputOutput = new Int32Array(inputKind.length);
   const ops = new Map<string, number[]>();
   let lastOp: string | null = null;
   let lastOpNodes: number[] = [];
   let otherOp: string | null = null;
   let otherOpNodes: number[] = [];
+  const args = new Map<string, number>();
+  if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
+  // One pass over the nodes: names into the index, ops into the op index, inputs resolved.
+  // Graph-level inputs mostly name earlier nodes: each node's plain inputs are resolved right
+  // after the names before it are indexed, and only the rest (later producers, other spellings)
+  // once the index is whole. A repeated name (the last one wins) redoes them all at the end.
+  const index = new NameIndex(names, true);
+  const later: number[] = [];
+  let repeated = false;
   for (let i = 0; i < n; i++) {
     const node = nodes[i];
     names[i] = node.name;
-    inputStart[i + 1] = inputStart[i] + node.inputs.length;
+    if (index.insert(i)) repeated = true;
     // Graphs repeat short op patterns (Const, AddV2, Const, …): the last two ops skip the Map.
     const op = node.op;
     if (op !== lastOp) {
@@ -275,24 +288,17 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
       }
     }
     lastOpNodes.push(i);
-  }
-  const inputCount = inputStart[n];
-  const inputKind = new Uint8Array(inputCount);
-  const inputRef = new Int32Array(inputCount);
-  const inputOutput = new Int32Array(inputCount);
-  const args = new Map<string, number>();
-  if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
-  // Graph-level inputs mostly name earlier nodes: each node's plain inputs are resolved right
-  // after the names before it are indexed, and only the rest (later producers, other spellings)
-  // once the index is whole. A repeated name (the last one wins) redoes them all at the end.
-  const index = new NameIndex(names, true);
-  const later: number[] = [];
-  let repeated = false;
-  for (let i = 0; i < n; i++) {
-    if (index.insert(i)) repeated = true;
-    if (fn !== null) continue;
-    const inputs = nodes[i].inputs;
+    const inputs = node.inputs;
     const base = inputStart[i];
+    const end = base + inputs.length;
+    inputStart[i + 1] = end;
+    if (end > inputKind.length) {
+      const size = Math.max(end, inputKind.length * 2);
+      inputKind = grown(inputKind, new Uint8Array(size));
+      inputRef = grown(inputRef, new Int32Array(size));
+      inputOutput = grown(inputOutput, new Int32Array(size));
+    }
+    if (fn !== null) continue;
     for (let j = 0; j < inputs.length; j++) {
       const text = inputs[j];
       // Most inputs name one of the last nodes read (often the very same string, interned by the
@@ -301,6 +307,12 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
       if (recent >= 0 && text.charCodeAt(0) !== 0x5e && text.indexOf(':') < 0) inputRef[base + j] = recent;
       else if (!resolvePlain(text, index, inputKind, inputRef, inputOutput, base + j)) later.push(base + j);
     }
+  }
+  const inputCount = inputStart[n];
+  if (inputKind.length > inputCount + (inputCount >> 2) + 16) {
+    inputKind = inputKind.slice(0, inputCount);
+    inputRef = inputRef.slice(0, inputCount);
+    inputOutput = inputOutput.slice(0, inputCount);
   }
   const partial = { nodes, index, args, fn };
   const resolve = (i: number, k: number) => {
@@ -331,6 +343,12 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
   const scope: Scope = { id, name: fn ? fn.name : null, fn, nodes, index, args, inputStart, inputKind, inputRef, inputOutput, rets };
   opIndexes.set(scope, ops);
   return scope;
+}
+
+/** `to` holding `from`'s values first. */
+function grown<T extends Uint8Array | Int32Array>(from: T, to: T): T {
+  to.set(from);
+  return to;
 }
 
 /**
