@@ -145,6 +145,8 @@ interface CliRun {
   worker: WorkerUsage;
   cli: { cpuMs: number; peakRssMb: number };
   isolated: boolean;
+  /** The CLI's wall time by phase (`--stats` cli.phases): startup, launch, worker, answer, report. */
+  cliPhases?: Record<string, number>;
   /** Nodes analysed, graph and functions (the report's analysis.opsAnalysed). */
   nodes: number;
 }
@@ -158,8 +160,8 @@ function cliScan(path: string): CliRun {
   const wallMs = performance.now() - started;
   if (run.status !== 0 && run.status !== 1) throw new Error(`tfaudit scan ${path} failed (${run.status}): ${run.stderr}`);
   const report = JSON.parse(run.stdout) as { analysis: { isolated: boolean; opsAnalysed: number } };
-  const { worker, cli } = JSON.parse(readFileSync(stats, 'utf8')) as { worker: WorkerUsage; cli: CliRun['cli'] };
-  return { wallMs, worker, cli, isolated: report.analysis.isolated, nodes: report.analysis.opsAnalysed };
+  const { worker, cli } = JSON.parse(readFileSync(stats, 'utf8')) as { worker: WorkerUsage; cli: CliRun['cli'] & { phases?: Record<string, number> } };
+  return { wallMs, worker, cli, cliPhases: cli.phases, isolated: report.analysis.isolated, nodes: report.analysis.opsAnalysed };
 }
 
 function bestCli(path: string, runs = 3): CliRun {
@@ -169,6 +171,26 @@ function bestCli(path: string, runs = 3): CliRun {
     if (!best || r.wallMs < best.wallMs) best = r;
   }
   return best!;
+}
+
+/** Best-of-5 wall ms of a bare Node start (with and without NODE_EXTRA_CA_CERTS when it is set) and of bubblewrap alone. */
+function processFloors(): { node: number; withoutCaCerts: number | null; bwrap: number | null } {
+  const bestOf = (command: string, args: string[], env?: NodeJS.ProcessEnv): number | null => {
+    let b = Infinity;
+    for (let i = 0; i < 5; i++) {
+      const t = performance.now();
+      const run = spawnSync(command, args, { env });
+      if (run.status !== 0) return null;
+      b = Math.min(b, performance.now() - t);
+    }
+    return b;
+  };
+  const { NODE_EXTRA_CA_CERTS, ...withoutCa } = process.env;
+  return {
+    node: bestOf(process.execPath, ['-e', '0']) ?? NaN,
+    withoutCaCerts: NODE_EXTRA_CA_CERTS ? bestOf(process.execPath, ['-e', '0'], withoutCa) : null,
+    bwrap: bestOf('bwrap', ['--ro-bind', '/', '/', '--die-with-parent', 'true']),
+  };
 }
 
 function helpMs(runs = 5): number {
@@ -309,7 +331,9 @@ async function main(): Promise<void> {
     say(`## The user's path: \`tfaudit scan PATH --format json\` (compiled CLI, analyzer worker isolated) vs ${runtimeLabel} decode of the same saved_model.pb, same run`);
     say('| model | nodes | scan wall s | worker: start-up / parse / analyse / summary s | CPU s (worker + CLI) | worker peak RSS MB | isolated | decode wall s | decode CPU s | wall ratio | CPU ratio |');
     say('|---|---|---|---|---|---|---|---|---|---|---|');
+    const cliRows: [string, CliRun][] = [];
     const row = (label: string, nodes: string, r: CliRun, decode: { wall: number; cpu: number } | null) => {
+      cliRows.push([label, r]);
       const p = r.worker.phases;
       const phase = (k: string) => ((p[k] ?? 0) / 1000).toFixed(3);
       const cpu = (r.worker.cpuMs + r.cli.cpuMs) / 1000;
@@ -325,6 +349,19 @@ async function main(): Promise<void> {
     // The model the shared bench inputs grew from: what one scan costs before any graph size.
     const tinyModel = spawnSync('find', [join(SHARED_BENCH, '..', 'corpus', 'real'), '-maxdepth', '4', '-path', '*half_plus_two_cpu*', '-name', 'saved_model.pb'], { encoding: 'utf8' }).stdout?.split('\n').filter(Boolean).sort()[0];
     if (tinyModel) row(`${dirname(tinyModel).split('/').slice(-2).join('/')} (fixed cost of one scan)`, '–', bestCli(dirname(tinyModel)), null);
+    say('');
+    say('Where the wall time of each scan above went, as `--stats` splits it (ms): the CLI\'s own start-up, launching the sandbox, the worker (its start-up and phases), the answer, writing the report.');
+    say('| model | CLI start-up | launch | worker (start-up / parse / analyse / summary) | answer | report | worker code cache |');
+    say('|---|---|---|---|---|---|---|');
+    for (const [label, r] of cliRows) {
+      const c = r.cliPhases ?? {};
+      const p = r.worker.phases;
+      const ms = (v: number | undefined) => (v ?? 0).toFixed(0);
+      say(`| ${label} | ${ms(c.startup)} | ${ms(c.launch)} | ${ms(c.worker)} (${ms(p.startup)} / ${ms(p.parse)} / ${ms(p.analyse)} / ${ms(p.summary)}) | ${ms(c.answer)} | ${ms(c.report)} | ${r.worker.codeCache ?? 'n/a (sources)'}${r.worker.codeCache && r.worker.codeCache !== 'accepted' ? ' ⚠ compiled from source' : ''} |`);
+    }
+    const floor = processFloors();
+    say('');
+    say(`Process floors on this machine (best of 5): \`node -e 0\` ${floor.node.toFixed(0)} ms${floor.withoutCaCerts !== null ? ` (${floor.withoutCaCerts.toFixed(0)} ms without NODE_EXTRA_CA_CERTS, which Node reads at every start)` : ''}; bubblewrap alone (\`bwrap --ro-bind / / true\`) ${floor.bwrap === null ? 'n/a' : `${floor.bwrap.toFixed(0)} ms`}. A scan starts two Node processes (the CLI and the worker), the worker inside bubblewrap.`);
     say('');
     say('Worker peak RSS and CPU are measured by the worker itself (getrusage of its own process, inside the sandbox), sent with its answer and written by `--stats` with the CLI\'s own CPU. On a loaded machine wall times swing with the load; the CPU ratio (both sides measured as process CPU time) is the steadier figure.');
     say('');
