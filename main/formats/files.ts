@@ -1,6 +1,7 @@
 // The files that make up a model, with size and sha256 (streamed, never read whole).
 // Symlinks are followed only when they resolve inside the model root.
 import { createHash } from 'node:crypto';
+import { Worker } from 'node:worker_threads';
 import { createReadStream } from 'node:fs';
 import { lstat, readdir, realpath, stat } from 'node:fs/promises';
 import { basename, join, relative, sep } from 'node:path';
@@ -22,6 +23,68 @@ export async function sha256File(file: string, onBytes?: (bytes: number) => void
   return hash.digest('hex');
 }
 
+/** A file a reader already holds in memory: its size, and its sha256 being computed. */
+export interface HeldFile {
+  size: number;
+  /** null when hashing in memory failed: the file is then hashed from disk. */
+  sha256: Promise<string | null>;
+}
+
+/** Files at least this big are hashed on a worker thread while the main thread decodes them. */
+export const HASH_OFF_THREAD_BYTES = 8 * 1024 * 1024;
+
+const HASH_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+parentPort.postMessage(createHash('sha256').update(new Uint8Array(workerData)).digest('hex'));
+`;
+
+/**
+ * Starts the sha256 of bytes a reader holds (a saved_model.pb about to be decoded), so the
+ * file is neither read nor hashed twice. Bytes in a SharedArrayBuffer (readProtoFile puts big
+ * files there) are hashed on a worker thread, on the other core, while the main thread
+ * decodes them: the thread sees the same memory, nothing is copied. Smaller files are hashed
+ * here and now. A failed thread yields null and the file is hashed from disk instead.
+ */
+export function hashHeldBytes(bytes: Uint8Array): HeldFile {
+  if (bytes.length < HASH_OFF_THREAD_BYTES || !(bytes.buffer instanceof SharedArrayBuffer)) {
+    return { size: bytes.length, sha256: Promise.resolve(createHash('sha256').update(bytes).digest('hex')) };
+  }
+  return { size: bytes.length, sha256: hashOnThread(bytes.buffer, bytes.byteOffset, bytes.length) };
+}
+
+function hashOnThread(shared: SharedArrayBuffer, offset: number, length: number): Promise<string | null> {
+  return new Promise((resolvePromise) => {
+    let worker: Worker;
+    try {
+      const view = offset === 0 && length === shared.byteLength ? shared : shared.slice(offset, offset + length);
+      worker = new Worker(HASH_WORKER_SOURCE, { eval: true, workerData: view });
+    } catch {
+      resolvePromise(null);
+      return;
+    }
+    let settled = false;
+    const settle = (value: string | null) => {
+      if (settled) return;
+      settled = true;
+      resolvePromise(value);
+      void worker.terminate();
+    };
+    worker.once('message', (hex: unknown) => settle(typeof hex === 'string' && /^[0-9a-f]{64}$/.test(hex) ? hex : null));
+    worker.once('error', () => settle(null));
+    worker.once('exit', () => settle(null));
+  });
+}
+
+async function sha256Of(file: string, size: number, held: HeldFile | undefined, onBytes?: (bytes: number) => void): Promise<string> {
+  const known = held && held.size === size ? await held.sha256 : null;
+  if (known !== null) {
+    onBytes?.(size);
+    return known;
+  }
+  return sha256File(file, onBytes);
+}
+
 function toPosix(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
 }
@@ -34,12 +97,12 @@ function inside(root: string, target: string): boolean {
 /**
  * Regular files under `root` (or `root` itself when it is a file), sorted by path. At most
  * LIMITS.maxDirectoryEntries are listed; problems are appended to `warnings`. Files the caller
- * already holds in memory (`alreadyRead`, by absolute path) are hashed without reading again.
+ * already holds (`held`, by absolute path) are not read again: their hash is already under way.
  */
-export async function listModelFiles(root: string, warnings: string[], hash = true, alreadyRead: Map<string, Uint8Array> = new Map()): Promise<FileEntry[]> {
+export async function listModelFiles(root: string, warnings: string[], hash = true, held: ReadonlyMap<string, HeldFile> = new Map()): Promise<FileEntry[]> {
   const rootInfo = await stat(root);
   if (!rootInfo.isDirectory()) {
-    return [{ path: basename(root), size: rootInfo.size, sha256: hash ? await sha256File(root) : '' }];
+    return [{ path: basename(root), size: rootInfo.size, sha256: hash ? await sha256Of(root, rootInfo.size, held.get(root)) : '' }];
   }
   const realRoot = await realpath(root);
   const found: { path: string; size: number; abs: string }[] = [];
@@ -82,12 +145,9 @@ export async function listModelFiles(root: string, warnings: string[], hash = tr
   const hashed = byteProgress('parse', 'hashing model files', found.reduce((n, f) => n + f.size, 0));
   for (const f of found) {
     let sha256 = '';
-    const bytes = alreadyRead.get(f.abs);
-    if (hash && bytes && bytes.length === f.size) {
-      sha256 = createHash('sha256').update(bytes).digest('hex');
-    } else if (hash) {
+    if (hash) {
       try {
-        sha256 = await sha256File(f.abs, hashed);
+        sha256 = await sha256Of(f.abs, f.size, held.get(f.abs), hashed);
       } catch (error) {
         warnings.push(`${f.abs}: cannot read (${(error as Error).message})`);
       }

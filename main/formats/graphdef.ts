@@ -2,12 +2,13 @@
 // GraphDef, NodeDef, AttrValue, TensorProto, FunctionDef, OpDef are read straight from the wire
 // into the IR (no intermediate protobufjs objects). Everything else goes through protobufjs
 // reflection (main/formats/protobuf.ts); both paths yield the same IR.
-import { readFile, stat } from 'node:fs/promises';
+import { open } from 'node:fs/promises';
 import type { AttrList, AttrValue, FunctionIR, GraphIR, NameAttrList, NodeIR, OpDefIR, ArgDefIR, OpDefAttrIR, TensorIR, TensorShapeIR } from '../../shared/ir.ts';
 import { LIMITS, ModelError, asModelError } from './errors.ts';
 import { dtypeName, tensorProtoToIR, type TensorProtoLike } from './tensor.ts';
 import { protoTypes, put, toGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
+import { HASH_OFF_THREAD_BYTES } from './files.ts';
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -549,29 +550,47 @@ function readStringEntry(r: WireReader, end: number, map: Record<string, string>
 const NO_INPUTS: string[] = Object.freeze([]) as unknown as string[];
 const NO_ATTRS: Record<string, AttrValue> = Object.freeze({}) as Record<string, AttrValue>;
 
+/**
+ * Inputs of the node being read, gathered here and copied out at its end: an array grown by
+ * push from [] keeps room for 16 more entries, which for 200k two-input nodes is most of the
+ * memory (and GC time) of the decode. `base` keeps this correct should readNode ever nest.
+ */
+const inputScratch: string[] = [];
+
 function readNode(r: WireReader, end: number, depth: number): NodeIR {
   checkDepth(r, depth);
   const node: NodeIR = { name: '', op: '', inputs: NO_INPUTS, device: '', attr: NO_ATTRS };
+  const base = inputScratch.length;
   let ownsAttrs = false;
-  while (r.pos < end) {
-    const tagStart = r.pos;
-    const tag = r.varint32(end);
-    const field = tag >>> 3;
-    const wire = tag & 7;
-    if (wire !== WIRE_LENGTH) { r.skip(wire, end); continue; }
-    switch (field) {
-      case 1: node.name = r.internString(end); break;
-      case 2: node.op = r.internString(end); break;
-      case 3:
-        if (node.inputs === NO_INPUTS) node.inputs = [];
-        node.inputs.push(r.internString(end));
-        break;
-      case 4: node.device = r.internString(end); break;
-      case 5: ownsAttrs = readAttrRun(r, tagStart, end, node, depth + 1, ownsAttrs); break;
-      default: r.skip(wire, end);
+  try {
+    while (r.pos < end) {
+      const tagStart = r.pos;
+      const tag = r.varint32(end);
+      const field = tag >>> 3;
+      const wire = tag & 7;
+      if (wire !== WIRE_LENGTH) { r.skip(wire, end); continue; }
+      switch (field) {
+        case 1: node.name = r.internString(end); break;
+        case 2: node.op = r.internString(end); break;
+        case 3: inputScratch.push(r.internString(end)); break;
+        case 4: node.device = r.internString(end); break;
+        case 5: ownsAttrs = readAttrRun(r, tagStart, end, node, depth + 1, ownsAttrs); break;
+        default: r.skip(wire, end);
+      }
     }
+    if (inputScratch.length > base) node.inputs = exactInputs(base);
+  } finally {
+    inputScratch.length = base;
   }
   return node;
+}
+
+/** inputScratch[base..] as an array with no spare capacity. */
+function exactInputs(base: number): string[] {
+  const count = inputScratch.length - base;
+  if (count === 1) return [inputScratch[base]!];
+  if (count === 2) return [inputScratch[base]!, inputScratch[base + 1]!];
+  return inputScratch.slice(base);
 }
 
 /**
@@ -787,10 +806,47 @@ export function looksLikeText(bytes: Uint8Array): boolean {
 }
 
 export async function readProtoFile(file: string, text: boolean): Promise<Buffer> {
-  const info = await stat(file).catch((e) => { throw asModelError(file, e, 'cannot read file'); });
   const limit = text ? LIMITS.maxTextBytes : LIMITS.maxProtoBytes;
-  if (info.size > limit) throw new ModelError(file, `file is ${info.size} bytes, larger than the ${limit}-byte limit`);
-  return readFile(file).catch((e) => { throw asModelError(file, e, 'cannot read file'); });
+  try {
+    return await readWholeFile(file, limit);
+  } catch (error) {
+    throw error instanceof ModelError ? error : asModelError(file, error, 'cannot read file');
+  }
+}
+
+/**
+ * The whole file in one read of the size fstat gives (fs.readFile reads 512 kB at a time,
+ * one thread-pool round trip each: 50 of them for a 27 MB graph). A file that grows while
+ * being read is read on to its end, within `limit`.
+ */
+async function readWholeFile(file: string, limit: number): Promise<Buffer> {
+  const handle = await open(file, 'r');
+  try {
+    const size = (await handle.stat()).size;
+    if (size > limit) throw new ModelError(file, `file is ${size} bytes, larger than the ${limit}-byte limit`);
+    // Big files go to shared memory, which a hashing thread reads while this one decodes
+    // (files.ts hashHeldBytes); never from Buffer's pool: .buffer is this file alone.
+    const whole = size >= HASH_OFF_THREAD_BYTES ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+    let filled = 0;
+    while (filled < size) {
+      const { bytesRead } = await handle.read(whole, filled, size - filled, filled);
+      if (bytesRead === 0) return whole.subarray(0, filled); // shrank meanwhile
+      filled += bytesRead;
+    }
+    const more: Buffer[] = [];
+    let total = size;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(more.length === 0 ? 4096 : 1 << 20);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, total);
+      if (bytesRead === 0) break;
+      total += bytesRead;
+      if (total > limit) throw new ModelError(file, `file grew past the ${limit}-byte limit while being read`);
+      more.push(chunk.subarray(0, bytesRead));
+    }
+    return more.length === 0 ? whole : Buffer.concat([whole, ...more], total);
+  } finally {
+    await handle.close();
+  }
 }
 
 /** A GraphDef file, binary or text format (decided by content). */

@@ -4,7 +4,7 @@ import { basename, dirname, resolve } from 'node:path';
 import type { CheckpointIR, MetaGraphIR, ModelFormat, ModelIR } from '../../shared/ir.ts';
 import { ModelError, asModelError } from './errors.ts';
 import { detectFormat, type Detection } from './detect.ts';
-import { listModelFiles } from './files.ts';
+import { hashHeldBytes, listModelFiles, type HeldFile } from './files.ts';
 import { parseGraphDefText, decodeGraphDefBytes, readProtoFile } from './graphdef.ts';
 import { decodeMetaGraphDefBytes, parseMetaGraphText } from './metagraph.ts';
 import { decodeSavedModelBytes, parseSavedModelText, readSavedModel } from './savedmodel.ts';
@@ -15,8 +15,8 @@ import { readTflite } from './tflite.ts';
 export { ModelError } from './errors.ts';
 export { detectFormat } from './detect.ts';
 
-async function singleFileModel(path: string, format: ModelFormat, metaGraphs: MetaGraphIR[], warnings: string[]): Promise<ModelIR> {
-  return { path, format, files: await listModelFiles(path, warnings), metaGraphs, warnings };
+async function singleFileModel(path: string, format: ModelFormat, metaGraphs: MetaGraphIR[], warnings: string[], held?: HeldFile): Promise<ModelIR> {
+  return { path, format, files: await listModelFiles(path, warnings, true, held ? new Map([[path, held]]) : undefined), metaGraphs, warnings };
 }
 
 /** A bare GraphDef wrapped as a meta graph with no tags, signatures or saver. */
@@ -38,21 +38,24 @@ export function graphOnlyMetaGraph(graph: MetaGraphIR['graph']): MetaGraphIR {
 
 async function readGraphDefModel(path: string, text: boolean): Promise<ModelIR> {
   const bytes = await readProtoFile(path, text);
+  const held = hashHeldBytes(bytes);
   const graph = text ? parseGraphDefText(bytes.toString('utf8'), path) : decodeGraphDefBytes(bytes, path);
-  return singleFileModel(path, 'graph-def', [graphOnlyMetaGraph(graph)], []);
+  return singleFileModel(path, 'graph-def', [graphOnlyMetaGraph(graph)], [], held);
 }
 
 async function readMetaGraphModel(path: string, text: boolean): Promise<ModelIR> {
   const bytes = await readProtoFile(path, text);
+  const held = hashHeldBytes(bytes);
   const meta = text ? parseMetaGraphText(bytes.toString('utf8'), path) : decodeMetaGraphDefBytes(bytes, path);
-  return singleFileModel(path, 'meta-graph', [meta], []);
+  return singleFileModel(path, 'meta-graph', [meta], [], held);
 }
 
 async function readSavedModelFile(path: string, text: boolean): Promise<ModelIR> {
   const bytes = await readProtoFile(path, text);
+  const held = hashHeldBytes(bytes);
   const proto = text ? parseSavedModelText(bytes.toString('utf8'), path) : decodeSavedModelBytes(bytes, path);
   const warnings = [`${path}: SavedModel protobuf opened outside its directory; variables, assets and fingerprint not read`];
-  const model = await singleFileModel(path, 'saved-model', proto.metaGraphs, warnings);
+  const model = await singleFileModel(path, 'saved-model', proto.metaGraphs, warnings, held);
   model.savedModel = { schemaVersion: proto.schemaVersion, fingerprint: null, kerasMetadata: false, assets: [], assetsExtra: [] };
   return model;
 }

@@ -8,7 +8,7 @@ import { WireReader, wireError, readProtoFile, noteGraphLikeStrings } from './gr
 import { readMetaGraphFields } from './metagraph.ts';
 import { decodeMessage, protoTypes, toMetaGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
-import { listModelFiles } from './files.ts';
+import { hashHeldBytes, listModelFiles, type HeldFile } from './files.ts';
 import { fingerprint64 } from './fingerprint64.ts';
 import { readTensorBundle } from './tensorbundle.ts';
 import { parseKerasMetadataPb } from './keras.ts';
@@ -129,13 +129,14 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
   const pbtxt = join(dir, 'saved_model.pbtxt');
   const cpb = join(dir, 'saved_model.cpb');
   let proto: SavedModelProto;
-  const alreadyRead = new Map<string, Uint8Array>();
+  const held = new Map<string, HeldFile>();
   if (await isFile(pb)) {
     const bytes = await readProtoFile(pb, false);
-    alreadyRead.set(pb, bytes);
+    held.set(pb, hashHeldBytes(bytes)); // hashed on another core while decoded here
     proto = decodeSavedModelBytes(bytes, pb);
   } else if (await isFile(pbtxt)) {
     const bytes = await readProtoFile(pbtxt, true);
+    held.set(pbtxt, hashHeldBytes(bytes));
     proto = parseSavedModelText(bytes.toString('utf8'), pbtxt);
   } else if (await isFile(cpb)) {
     throw new ModelError(cpb, 'chunked SavedModel (saved_model.cpb) is not supported yet');
@@ -187,7 +188,7 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
   const model: ModelIR = {
     path: dir,
     format: 'saved-model',
-    files: await listModelFiles(dir, warnings, true, alreadyRead),
+    files: await listModelFiles(dir, warnings, true, held),
     metaGraphs: proto.metaGraphs,
     savedModel: {
       schemaVersion: proto.schemaVersion,
