@@ -1,6 +1,6 @@
 // Reduces a ModelIR to the facts a person reads: what `tfaudit inspect` prints, the overview
 // panel shows and the PDF cover/appendix lists.
-import type { AttrValue, CheckpointIR, GraphIR, MetaGraphIR, ModelIR, TensorIR } from '../../shared/ir.ts';
+import type { AttrValue, CheckpointIR, GraphIR, MetaGraphIR, ModelIR, NodeIR, SavedObjectIR, TensorIR } from '../../shared/ir.ts';
 import type { CheckpointObject, CheckpointSummary, MetaGraphSummary, ModelSummary, TensorPreview, VariableSummary } from '../../shared/summary.ts';
 
 const PREVIEW_VALUES = 16;
@@ -32,36 +32,71 @@ export function summarizeModel(model: ModelIR): ModelSummary {
 }
 
 export function opCounts(graph: GraphIR): Record<string, number> {
-  const counts: Record<string, number> = {};
-  const add = (op: string) => {
-    counts[op] = (counts[op] ?? 0) + 1;
+  return sortedCounts(tallyOps(graph).counts);
+}
+
+interface OpTally {
+  count: number;
+  /** The op declares a variable (VARIABLE_OPS), decided once per op name. */
+  variable: boolean;
+}
+
+/**
+ * One pass over a graph's nodes (400k of them in a big model): how many of each op, and the
+ * top-level variable nodes in order. A Map, not an object: an op named `constructor` or
+ * `__proto__` is counted like any other.
+ */
+function tallyOps(graph: GraphIR): { counts: Map<string, OpTally>; variables: NodeIR[] } {
+  const counts = new Map<string, OpTally>();
+  const variables: NodeIR[] = [];
+  const tally = (op: string): OpTally => {
+    let entry = counts.get(op);
+    if (entry === undefined) {
+      entry = { count: 0, variable: VARIABLE_OPS.has(op) };
+      counts.set(op, entry);
+    }
+    entry.count++;
+    return entry;
   };
-  for (const node of graph.nodes) add(node.op);
-  for (const fn of graph.library) for (const node of fn.nodes) add(node.op);
-  return Object.fromEntries(Object.entries(counts).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  const nodes = graph.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    const node = nodes[i]!;
+    if (tally(node.op).variable) variables.push(node);
+  }
+  for (const fn of graph.library) for (const node of fn.nodes) tally(node.op);
+  return { counts, variables };
+}
+
+function sortedCounts(counts: Map<string, OpTally>): Record<string, number> {
+  const ops = [...counts.keys()].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  return Object.fromEntries(ops.map((op) => [op, counts.get(op)!.count]));
 }
 
 function summarizeMetaGraph(meta: MetaGraphIR, checkpoint: CheckpointIR | null): MetaGraphSummary {
+  const { counts, variables } = tallyOps(meta.graph);
   return {
     tags: meta.tags,
     tensorflowVersion: meta.tensorflowVersion,
     producer: meta.graph.producer,
     signatures: meta.signatures,
-    opCounts: opCounts(meta.graph),
+    opCounts: sortedCounts(counts),
     nodeCount: meta.graph.nodes.length + meta.graph.library.reduce((n, f) => n + f.nodes.length, 0),
     functions: meta.graph.library.map((f) => ({ name: f.name, nodeCount: f.nodes.length })),
-    variables: graphVariables(meta, checkpoint),
+    variables: variableSummaries(meta, checkpoint, variables),
   };
 }
 
 /** Variables of a meta graph with the checkpoint key that restores each, where it can be told. */
 export function graphVariables(meta: MetaGraphIR, checkpoint: CheckpointIR | null): VariableSummary[] {
+  return variableSummaries(meta, checkpoint, meta.graph.nodes.filter((n) => VARIABLE_OPS.has(n.op)));
+}
+
+function variableSummaries(meta: MetaGraphIR, checkpoint: CheckpointIR | null, variableNodes: readonly NodeIR[]): VariableSummary[] {
   const keys = new Set(checkpoint?.entries.map((e) => e.key) ?? []);
   const objectKeys = objectGraphVariableKeys(meta);
   const out: VariableSummary[] = [];
   const seen = new Set<string>();
-  for (const node of meta.graph.nodes) {
-    if (!VARIABLE_OPS.has(node.op)) continue;
+  for (const node of variableNodes) {
     const shared = attrString(node.attr['shared_name']);
     const name = shared || node.name;
     if (seen.has(name)) continue;
@@ -70,10 +105,14 @@ export function graphVariables(meta: MetaGraphIR, checkpoint: CheckpointIR | nul
     out.push({ name, checkpointKey: key, dtype: attrDtype(node.attr['dtype']), shape: attrShape(node.attr['shape']) });
   }
   // TF2 models whose variables appear only in the object graph (no top-level handle node).
+  const listedKeys = new Set(out.map((v) => v.checkpointKey));
+  const objectVariables = new Map<string, NonNullable<SavedObjectIR['variable']>>();
+  for (const n of meta.objectGraph?.nodes ?? []) if (n.variable && !objectVariables.has(n.variable.name)) objectVariables.set(n.variable.name, n.variable);
   for (const [name, key] of objectKeys) {
-    if (seen.has(name) || out.some((v) => v.checkpointKey === key)) continue;
-    const objVar = meta.objectGraph?.nodes.find((n) => n.variable?.name === name)?.variable;
+    if (seen.has(name) || listedKeys.has(key)) continue;
+    const objVar = objectVariables.get(name);
     seen.add(name);
+    listedKeys.add(key);
     out.push({ name, checkpointKey: key, dtype: objVar?.dtype ?? 'DT_INVALID', shape: objVar?.shape?.unknownRank ? null : objVar?.shape?.dims ?? null });
   }
   return out;
