@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { decodeGraphDefBytes, mayHoldNestedGraphs, readGraphDef, looksLikeText, SharedDecodes } from '../../../main/formats/graphdef.ts';
+import { byteSpan, decodeGraphDefBytes, mayHoldNestedGraphs, readGraphDef, looksLikeText, SharedDecodes } from '../../../main/formats/graphdef.ts';
 import { ModelError, LIMITS } from '../../../main/formats/errors.ts';
 import { attrF, attrI, attrList, attrS, attrShape, attrTensor, attrType, attrFunc, constNode, encodeGraphDef, func, graph, node } from '../../../main/writer/graph.ts';
 import { real, skipWithoutCorpus } from '../../helpers/corpus.ts';
@@ -148,7 +148,7 @@ test('big graphs share decoded attr values and attr maps; a node with a second a
 
 test('shared decodes are keyed by bytes and nesting depth: the same bytes deeper down are decoded again', () => {
   // A value decoded at one depth is not reused at another: there the depth limit could apply.
-  const buf = Uint8Array.from([1, 2, 3, 9, 1, 2, 3]);
+  const buf = byteSpan(Uint8Array.from([1, 2, 3, 9, 1, 2, 3]));
   const cache = new SharedDecodes<string>();
   const slot = SharedDecodes.slot(buf, 0, 3, 4);
   cache.set(slot, 0, 3, 4, 'decoded at depth 4');
