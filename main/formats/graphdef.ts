@@ -66,32 +66,62 @@ export function sameBytes(span: ByteSpan, a: number, b: number, length: number):
 }
 
 /**
- * A direct-mapped cache of decoded results keyed by their encoding: a byte range of the one
- * buffer being read, plus the nesting depth it was decoded at (the same bytes deeper down
- * could hit the depth limit, so they are not the same decode).
+ * A cache of decoded results keyed by their encoding: a byte range of the one buffer being
+ * read, plus the nesting depth it was decoded at (the same bytes deeper down could hit the
+ * depth limit, so they are not the same decode). Two-way set associative with LRU order: two
+ * hot encodings whose keys collide (a Const's attrs and an AddV2's, alternating for 400k
+ * nodes) both stay, where a direct-mapped table would evict one for the other every time.
  */
 export class SharedDecodes<T> {
   private readonly values: (T | undefined)[] = new Array(SHARED_SLOTS);
+  private readonly hashes = new Int32Array(SHARED_SLOTS);
   private readonly starts = new Int32Array(SHARED_SLOTS);
   private readonly lengths = new Int32Array(SHARED_SLOTS);
   private readonly depths = new Int32Array(SHARED_SLOTS);
 
-  static slot(b: ByteSpan, start: number, end: number, depth: number): number {
-    return hashBytes(b, start, end, (end - start) ^ (depth << 16)) & (SHARED_SLOTS - 1);
+  /** The cache key of bytes [start, end) decoded at `depth`: a hash, compared in full before the bytes. */
+  static key(b: ByteSpan, start: number, end: number, depth: number): number {
+    return hashBytes(b, start, end, (end - start) ^ (depth << 16));
   }
 
-  get(b: ByteSpan, slot: number, start: number, end: number, depth: number): T | undefined {
-    const value = this.values[slot];
-    if (value === undefined || this.lengths[slot] !== end - start || this.depths[slot] !== depth) return undefined;
-    return sameBytes(b, this.starts[slot]!, start, end - start) ? value : undefined;
+  get(b: ByteSpan, key: number, start: number, end: number, depth: number): T | undefined {
+    const recent = (key & (SHARED_SLOTS / 2 - 1)) << 1;
+    if (this.holds(b, recent, key, start, end, depth)) return this.values[recent];
+    if (!this.holds(b, recent + 1, key, start, end, depth)) return undefined;
+    this.swap(recent, recent + 1);
+    return this.values[recent];
   }
 
-  set(slot: number, start: number, end: number, depth: number, value: T): void {
-    this.values[slot] = value;
-    this.starts[slot] = start;
-    this.lengths[slot] = end - start;
-    this.depths[slot] = depth;
+  set(key: number, start: number, end: number, depth: number, value: T): void {
+    const recent = (key & (SHARED_SLOTS / 2 - 1)) << 1;
+    this.swap(recent, recent + 1); // the most recent entry becomes the older one
+    this.values[recent] = value;
+    this.hashes[recent] = key;
+    this.starts[recent] = start;
+    this.lengths[recent] = end - start;
+    this.depths[recent] = depth;
   }
+
+  private holds(b: ByteSpan, slot: number, key: number, start: number, end: number, depth: number): boolean {
+    return this.values[slot] !== undefined && this.hashes[slot] === key && this.lengths[slot] === end - start && this.depths[slot] === depth &&
+      sameBytes(b, this.starts[slot]!, start, end - start);
+  }
+
+  private swap(a: number, b: number): void {
+    const value = this.values[a];
+    this.values[a] = this.values[b];
+    this.values[b] = value;
+    swapInts(this.hashes, a, b);
+    swapInts(this.starts, a, b);
+    swapInts(this.lengths, a, b);
+    swapInts(this.depths, a, b);
+  }
+}
+
+function swapInts(array: Int32Array, a: number, b: number): void {
+  const t = array[a]!;
+  array[a] = array[b]!;
+  array[b] = t;
 }
 
 type Utf8Slicer = { utf8Slice?: (start: number, end: number) => string };
@@ -111,8 +141,9 @@ export class WireReader implements ByteSpan {
   readonly dv: DataView;
   pos: number;
   readonly file: string;
-  /** internString's cache: the string, and where its bytes are in buf (compared, not decoded). */
+  /** internString's cache, direct-mapped: the string, its bytes' hash, where they are and their length. */
   private readonly interned: (string | undefined)[] = new Array(INTERN_SLOTS);
+  private readonly internedHash = new Int32Array(INTERN_SLOTS);
   private readonly internedStart = new Int32Array(INTERN_SLOTS);
   private readonly internedLength = new Int32Array(INTERN_SLOTS);
   private slab = new Uint8Array(SLAB_SIZE);
@@ -202,12 +233,15 @@ export class WireReader implements ByteSpan {
     const stop = this.pos;
     const len = stop - start;
     if (len > INTERN_MAX_BYTES) return utf8(this.buf, start, stop);
-    const slot = hashBytes(this, start, stop, len) & (INTERN_SLOTS - 1);
+    const hash = hashBytes(this, start, stop, len);
+    const slot = hash & (INTERN_SLOTS - 1);
     const cached = this.interned[slot];
-    // The same bytes decode to the same string (invalid UTF-8 included), so bytes are compared.
-    if (cached !== undefined && this.internedLength[slot] === len && sameBytes(this, this.internedStart[slot]!, start, len)) return cached;
+    // Equal bytes decode to equal strings (invalid UTF-8 included), so bytes are compared; the
+    // full hash first, so a unique name (a miss) never reads the bytes of an older one.
+    if (cached !== undefined && this.internedHash[slot] === hash && this.internedLength[slot] === len && sameBytes(this, this.internedStart[slot]!, start, len)) return cached;
     const value = utf8(this.buf, start, stop);
     this.interned[slot] = value;
+    this.internedHash[slot] = hash;
     this.internedStart[slot] = start;
     this.internedLength[slot] = len;
     return value;
@@ -540,14 +574,14 @@ function readAttrEntry(r: WireReader, end: number, attrs: Record<string, AttrVal
       const start = r.pos;
       if (stop - start > SHARED_MAX_BYTES) value = readAttrValue(r, stop, depth);
       else {
-        const slot = SharedDecodes.slot(r, start, stop, depth);
-        const shared = r.sharedValues.get(r, slot, start, stop, depth);
+        const key = SharedDecodes.key(r, start, stop, depth);
+        const shared = r.sharedValues.get(r, key, start, stop, depth);
         if (shared !== undefined) {
           value = shared;
           r.pos = stop;
         } else {
           value = readAttrValue(r, stop, depth);
-          r.sharedValues.set(slot, start, stop, depth, value);
+          r.sharedValues.set(key, start, stop, depth, value);
         }
       }
     } else r.skip(wire, end);
@@ -573,47 +607,44 @@ function readStringEntry(r: WireReader, end: number, map: Record<string, string>
 const NO_INPUTS: string[] = Object.freeze([]) as unknown as string[];
 const NO_ATTRS: Record<string, AttrValue> = Object.freeze({}) as Record<string, AttrValue>;
 
-/**
- * Inputs of the node being read, gathered here and copied out at its end: an array grown by
- * push from [] keeps room for 16 more entries, which for 200k two-input nodes is most of the
- * memory (and GC time) of the decode. `base` keeps this correct should readNode ever nest.
- */
-const inputScratch: string[] = [];
-
 function readNode(r: WireReader, end: number, depth: number): NodeIR {
   checkDepth(r, depth);
   const node: NodeIR = { name: '', op: '', inputs: NO_INPUTS, device: '', attr: NO_ATTRS };
-  const base = inputScratch.length;
+  // Inputs go to an array only at the end, sized exactly: an array grown by push from []
+  // keeps room for 16 more entries, which for 200k two-input nodes is most of the decode's
+  // memory. Most nodes have one or two inputs, kept in locals until then.
+  let first = '';
+  let second = '';
+  let rest: string[] | null = null;
+  let inputCount = 0;
   let ownsAttrs = false;
-  try {
-    while (r.pos < end) {
-      const tagStart = r.pos;
-      const tag = r.varint32(end);
-      const field = tag >>> 3;
-      const wire = tag & 7;
-      if (wire !== WIRE_LENGTH) { r.skip(wire, end); continue; }
-      switch (field) {
-        case 1: node.name = r.internString(end); break;
-        case 2: node.op = r.internString(end); break;
-        case 3: inputScratch.push(r.internString(end)); break;
-        case 4: node.device = r.internString(end); break;
-        case 5: ownsAttrs = readAttrRun(r, tagStart, end, node, depth + 1, ownsAttrs); break;
-        default: r.skip(wire, end);
+  while (r.pos < end) {
+    const tagStart = r.pos;
+    const tag = r.varint32(end);
+    const field = tag >>> 3;
+    const wire = tag & 7;
+    if (wire !== WIRE_LENGTH) { r.skip(wire, end); continue; }
+    switch (field) {
+      case 1: node.name = r.internString(end); break;
+      case 2: node.op = r.internString(end); break;
+      case 3: {
+        const input = r.internString(end);
+        if (inputCount === 0) first = input;
+        else if (inputCount === 1) second = input;
+        else if (rest === null) rest = [first, second, input];
+        else rest.push(input);
+        inputCount++;
+        break;
       }
+      case 4: node.device = r.internString(end); break;
+      case 5: ownsAttrs = readAttrRun(r, tagStart, end, node, depth + 1, ownsAttrs); break;
+      default: r.skip(wire, end);
     }
-    if (inputScratch.length > base) node.inputs = exactInputs(base);
-  } finally {
-    inputScratch.length = base;
   }
+  if (inputCount === 1) node.inputs = [first];
+  else if (inputCount === 2) node.inputs = [first, second];
+  else if (rest !== null) node.inputs = rest.length === 3 ? rest : rest.slice();
   return node;
-}
-
-/** inputScratch[base..] as an array with no spare capacity. */
-function exactInputs(base: number): string[] {
-  const count = inputScratch.length - base;
-  if (count === 1) return [inputScratch[base]!];
-  if (count === 2) return [inputScratch[base]!, inputScratch[base + 1]!];
-  return inputScratch.slice(base);
 }
 
 /**
@@ -633,9 +664,9 @@ function readAttrRun(r: WireReader, tagStart: number, end: number, node: NodeIR,
     stop = r.pos;
   }
   const shareable = node.attr === NO_ATTRS && stop - tagStart <= SHARED_MAX_BYTES && (stop >= end || buf[stop] !== 0x2a);
-  const slot = shareable ? SharedDecodes.slot(r, tagStart, stop, depth) : 0;
+  const key = shareable ? SharedDecodes.key(r, tagStart, stop, depth) : 0;
   if (shareable) {
-    const shared = r.sharedAttrMaps.get(r, slot, tagStart, stop, depth);
+    const shared = r.sharedAttrMaps.get(r, key, tagStart, stop, depth);
     if (shared !== undefined) {
       node.attr = shared;
       r.pos = stop;
@@ -650,7 +681,7 @@ function readAttrRun(r: WireReader, tagStart: number, end: number, node: NodeIR,
   }
   node.attr = attrs;
   if (!shareable) return true;
-  r.sharedAttrMaps.set(slot, tagStart, stop, depth, attrs);
+  r.sharedAttrMaps.set(key, tagStart, stop, depth, attrs);
   return false;
 }
 

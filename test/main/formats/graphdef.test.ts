@@ -150,11 +150,11 @@ test('shared decodes are keyed by bytes and nesting depth: the same bytes deeper
   // A value decoded at one depth is not reused at another: there the depth limit could apply.
   const buf = byteSpan(Uint8Array.from([1, 2, 3, 9, 1, 2, 3]));
   const cache = new SharedDecodes<string>();
-  const slot = SharedDecodes.slot(buf, 0, 3, 4);
-  cache.set(slot, 0, 3, 4, 'decoded at depth 4');
-  assert.equal(cache.get(buf, SharedDecodes.slot(buf, 4, 7, 4), 4, 7, 4), 'decoded at depth 4', 'same bytes elsewhere in the file, same depth');
-  assert.equal(cache.get(buf, SharedDecodes.slot(buf, 4, 7, 6), 4, 7, 6), undefined, 'same bytes, deeper');
-  assert.equal(cache.get(buf, SharedDecodes.slot(buf, 3, 6, 4), 3, 6, 4), undefined, 'other bytes');
+  const key = SharedDecodes.key(buf, 0, 3, 4);
+  cache.set(key, 0, 3, 4, 'decoded at depth 4');
+  assert.equal(cache.get(buf, SharedDecodes.key(buf, 4, 7, 4), 4, 7, 4), 'decoded at depth 4', 'same bytes elsewhere in the file, same depth');
+  assert.equal(cache.get(buf, SharedDecodes.key(buf, 4, 7, 6), 4, 7, 6), undefined, 'same bytes, deeper');
+  assert.equal(cache.get(buf, SharedDecodes.key(buf, 3, 6, 4), 3, 6, 4), undefined, 'other bytes');
   // End to end: a nested func attr in the graph and in a library function decodes to equal values.
   let attrValue = [0x18, 0x01];
   for (let i = 0; i < 6; i++) attrValue = field(10, [...field(1, text('f')), ...field(2, [...field(1, text('a')), ...field(2, attrValue)])]);
@@ -188,4 +188,36 @@ test('nested-graph search: node lists of a file without any GraphDef-like byte s
 
   // Node lists the binary reader did not read (text format, built in memory) are always searched.
   assert.equal(mayHoldNestedGraphs(graph(plainTop).nodes), true);
+});
+
+test('shared decodes keep two hot encodings whose keys collide; a third evicts the least recently used', () => {
+  // Three 4-byte encodings whose keys fall in the same two-entry set (found by search).
+  const bytes = new Uint8Array(4 * 70000);
+  const span = byteSpan(bytes);
+  const bySet = new Map<number, number[]>();
+  let same: number[] = [];
+  for (let i = 0; i < 70000 && same.length < 3; i++) {
+    new DataView(bytes.buffer).setUint32(4 * i, i * 2654435761, true);
+    const set = SharedDecodes.key(span, 4 * i, 4 * i + 4, 1) & 2047;
+    const list = bySet.get(set) ?? [];
+    list.push(4 * i);
+    bySet.set(set, list);
+    if (list.length === 3) same = list;
+  }
+  assert.equal(same.length, 3, 'three colliding encodings found');
+  const [a, b, c] = same as [number, number, number];
+  const cache = new SharedDecodes<string>();
+  const key = (at: number) => SharedDecodes.key(span, at, at + 4, 1);
+  const get = (at: number) => cache.get(span, key(at), at, at + 4, 1);
+  cache.set(key(a), a, a + 4, 1, 'a');
+  cache.set(key(b), b, b + 4, 1, 'b');
+  for (let round = 0; round < 3; round++) {
+    assert.equal(get(a), 'a');
+    assert.equal(get(b), 'b');
+  }
+  assert.equal(get(a), 'a'); // a is now the most recent
+  cache.set(key(c), c, c + 4, 1, 'c');
+  assert.equal(get(b), undefined, 'the least recently used entry left');
+  assert.equal(get(a), 'a');
+  assert.equal(get(c), 'c');
 });
