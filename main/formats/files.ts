@@ -100,12 +100,68 @@ function inside(root: string, target: string): boolean {
  * already holds (`held`, by absolute path) are not read again: their hash is already under way.
  */
 export async function listModelFiles(root: string, warnings: string[], hash = true, held: ReadonlyMap<string, HeldFile> = new Map()): Promise<FileEntry[]> {
+  return (await startModelFileListing(root, warnings, hash, held)).entries();
+}
+
+/** A model's files, walked; their hashes under way. */
+export interface ModelFileListing {
+  /** The entries with their sha256, once every hash is done. */
+  entries(): Promise<FileEntry[]>;
+  /** Stops hashing (the model failed to open): entries() is not called then. */
+  cancel(): void;
+}
+
+/**
+ * Walks the model's files now (warnings appended now) and starts hashing them: files of
+ * HASH_OFF_THREAD_BYTES or more are read and hashed by one worker thread, so a reader that
+ * decodes the graph meanwhile has the other core hash a multi-gigabyte checkpoint for it.
+ */
+export async function startModelFileListing(root: string, warnings: string[], hash = true, held: ReadonlyMap<string, HeldFile> = new Map()): Promise<ModelFileListing> {
+  const found = await walkModelFiles(root, warnings);
+  const single = found.length === 1 && found[0]!.abs === root;
+  const total = found.reduce((n, f) => n + f.size, 0);
+  const hashed = byteProgress('parse', 'hashing model files', total);
+  const onThread = hash ? found.filter((f) => f.size >= HASH_OFF_THREAD_BYTES && !(held.get(f.abs)?.size === f.size)).map((f) => f.abs) : [];
+  const thread = onThread.length > 0 ? hashFilesOnThread(onThread, hashed) : null;
+  return {
+    cancel: () => thread?.cancel(),
+    entries: async () => {
+      const entries: FileEntry[] = [];
+      for (const f of found) {
+        let sha256 = '';
+        if (hash) {
+          try {
+            sha256 = await hashOf(f, thread?.results.get(f.abs), held.get(f.abs), hashed);
+          } catch (error) {
+            if (single) throw error; // a model that is one unreadable file is not listed with a warning
+            warnings.push(`${f.abs}: cannot read (${(error as Error).message})`);
+          }
+        }
+        entries.push({ path: f.path, size: f.size, sha256 });
+      }
+      return entries;
+    },
+  };
+}
+
+async function hashOf(f: FoundFile, fromThread: Promise<ThreadHash | null> | undefined, held: HeldFile | undefined, onBytes: (bytes: number) => void): Promise<string> {
+  const result = fromThread ? await fromThread : null;
+  if (result === null) return sha256Of(f.abs, f.size, held, onBytes);
+  if ('error' in result) throw new Error(result.error);
+  return result.hex;
+}
+
+interface FoundFile {
+  path: string;
+  size: number;
+  abs: string;
+}
+
+async function walkModelFiles(root: string, warnings: string[]): Promise<FoundFile[]> {
   const rootInfo = await stat(root);
-  if (!rootInfo.isDirectory()) {
-    return [{ path: basename(root), size: rootInfo.size, sha256: hash ? await sha256Of(root, rootInfo.size, held.get(root)) : '' }];
-  }
+  if (!rootInfo.isDirectory()) return [{ path: basename(root), size: rootInfo.size, abs: root }];
   const realRoot = await realpath(root);
-  const found: { path: string; size: number; abs: string }[] = [];
+  const found: FoundFile[] = [];
   const queue: string[] = [root];
   let seen = 0;
   let truncated = false;
@@ -141,20 +197,64 @@ export async function listModelFiles(root: string, warnings: string[], hash = tr
     }
   }
   found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  const entries: FileEntry[] = [];
-  const hashed = byteProgress('parse', 'hashing model files', found.reduce((n, f) => n + f.size, 0));
-  for (const f of found) {
-    let sha256 = '';
-    if (hash) {
-      try {
-        sha256 = await sha256Of(f.abs, f.size, held.get(f.abs), hashed);
-      } catch (error) {
-        warnings.push(`${f.abs}: cannot read (${(error as Error).message})`);
+  return found;
+}
+
+type ThreadHash = { hex: string } | { error: string };
+
+const FILE_HASH_WORKER_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { openSync, readSync, closeSync } = require('node:fs');
+const chunk = Buffer.allocUnsafe(1 << 20);
+workerData.forEach((path, index) => {
+  try {
+    const hash = createHash('sha256');
+    const fd = openSync(path, 'r');
+    try {
+      for (let n; (n = readSync(fd, chunk, 0, chunk.length, null)) > 0;) {
+        hash.update(chunk.subarray(0, n));
+        parentPort.postMessage({ index, bytes: n });
       }
+    } finally {
+      closeSync(fd);
     }
-    entries.push({ path: f.path, size: f.size, sha256 });
+    parentPort.postMessage({ index, hex: hash.digest('hex') });
+  } catch (error) {
+    parentPort.postMessage({ index, error: String((error && error.message) || error) });
   }
-  return entries;
+});
+`;
+
+/**
+ * sha256 of files, read and hashed one after another by a worker thread. A file the thread
+ * could not hash resolves to null (hashed from disk here instead), one it could not read to
+ * its error.
+ */
+function hashFilesOnThread(paths: string[], onBytes: (bytes: number) => void): { results: Map<string, Promise<ThreadHash | null>>; cancel: () => void } {
+  const resolvers: ((value: ThreadHash | null) => void)[] = [];
+  const results = new Map<string, Promise<ThreadHash | null>>();
+  for (const path of paths) results.set(path, new Promise((resolvePromise) => resolvers.push(resolvePromise)));
+  const settleAll = () => resolvers.forEach((settle) => settle(null));
+  let worker: Worker;
+  try {
+    worker = new Worker(FILE_HASH_WORKER_SOURCE, { eval: true, workerData: paths });
+  } catch {
+    settleAll();
+    return { results, cancel: () => {} };
+  }
+  let done = 0;
+  worker.on('message', (message: { index: number; bytes?: number; hex?: string; error?: string }) => {
+    const settle = resolvers[message.index];
+    if (!settle) return;
+    if (typeof message.bytes === 'number') onBytes(message.bytes);
+    else if (typeof message.hex === 'string' && /^[0-9a-f]{64}$/.test(message.hex)) settle({ hex: message.hex });
+    else settle({ error: typeof message.error === 'string' ? message.error : 'hashing failed' });
+    if (message.bytes === undefined && ++done === paths.length) void worker.terminate();
+  });
+  worker.once('error', settleAll);
+  worker.once('exit', settleAll); // settling twice is a no-op: anything unanswered is hashed here
+  return { results, cancel: () => void worker.terminate() };
 }
 
 /** The names in a model directory, refusing directories too large to be a model. */

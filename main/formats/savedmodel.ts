@@ -8,7 +8,7 @@ import { WireReader, wireError, readProtoFile, noteGraphLikeStrings } from './gr
 import { readMetaGraphFields } from './metagraph.ts';
 import { decodeMessage, protoTypes, toMetaGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
-import { hashHeldBytes, listModelFiles, type HeldFile } from './files.ts';
+import { hashHeldBytes, startModelFileListing, type HeldFile, type ModelFileListing } from './files.ts';
 import { fingerprint64 } from './fingerprint64.ts';
 import { readTensorBundle } from './tensorbundle.ts';
 import { parseKerasMetadataPb } from './keras.ts';
@@ -130,14 +130,20 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
   const cpb = join(dir, 'saved_model.cpb');
   let proto: SavedModelProto;
   const held = new Map<string, HeldFile>();
+  // The file list's own warnings keep their place in `warnings` (after the checkpoint's).
+  const listWarnings: string[] = [];
+  let listing: ModelFileListing | undefined;
   if (await isFile(pb)) {
     const bytes = await readProtoFile(pb, false);
-    held.set(pb, hashHeldBytes(bytes)); // hashed on another core while decoded here
-    proto = decodeSavedModelBytes(bytes, pb);
+    // saved_model.pb and big checkpoint shards are hashed on another core while decoded here.
+    held.set(pb, hashHeldBytes(bytes));
+    listing = await startModelFileListing(dir, listWarnings, true, held);
+    proto = decodeOrCancel(listing, () => decodeSavedModelBytes(bytes, pb));
   } else if (await isFile(pbtxt)) {
     const bytes = await readProtoFile(pbtxt, true);
     held.set(pbtxt, hashHeldBytes(bytes));
-    proto = parseSavedModelText(bytes.toString('utf8'), pbtxt);
+    listing = await startModelFileListing(dir, listWarnings, true, held);
+    proto = decodeOrCancel(listing, () => parseSavedModelText(bytes.toString('utf8'), pbtxt));
   } else if (await isFile(cpb)) {
     throw new ModelError(cpb, 'chunked SavedModel (saved_model.cpb) is not supported yet');
   } else {
@@ -188,7 +194,10 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
   const model: ModelIR = {
     path: dir,
     format: 'saved-model',
-    files: await listModelFiles(dir, warnings, true, held),
+    files: await listing.entries().then((files) => {
+      warnings.push(...listWarnings);
+      return files;
+    }),
     metaGraphs: proto.metaGraphs,
     savedModel: {
       schemaVersion: proto.schemaVersion,
@@ -203,6 +212,16 @@ export async function readSavedModel(dirPath: string): Promise<ModelIR> {
   if (checkpointHashMismatch) model.savedModel!.checkpointHashMismatch = checkpointHashMismatch;
   if (keras) model.keras = keras;
   return model;
+}
+
+/** The decode's result; a failed decode stops the hashing started for the file list. */
+function decodeOrCancel<T>(listing: ModelFileListing, decode: () => T): T {
+  try {
+    return decode();
+  } catch (error) {
+    listing.cancel();
+    throw error;
+  }
 }
 
 const VARIABLE_OPS = new Set(['VariableV2', 'Variable', 'VarHandleOp']);

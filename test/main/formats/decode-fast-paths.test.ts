@@ -8,17 +8,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AttrValue, GraphIR, ModelIR, NodeIR } from '../../../shared/ir.ts';
 import { decodeGraphDefBytes, readProtoFile } from '../../../main/formats/graphdef.ts';
 import { decodeSavedModelBytes } from '../../../main/formats/savedmodel.ts';
 import { decodeMetaGraphDefBytes } from '../../../main/formats/metagraph.ts';
 import { protoTypes, toGraphIR } from '../../../main/formats/protobuf.ts';
-import { HASH_OFF_THREAD_BYTES, hashHeldBytes, listModelFiles, type HeldFile } from '../../../main/formats/files.ts';
+import { HASH_OFF_THREAD_BYTES, hashHeldBytes, listModelFiles, startModelFileListing, type HeldFile } from '../../../main/formats/files.ts';
 import { LIMITS, ModelError } from '../../../main/formats/errors.ts';
 import { opCounts, summarizeModel } from '../../../main/formats/summary.ts';
-import { graphOnlyMetaGraph } from '../../../main/formats/index.ts';
+import { graphOnlyMetaGraph, openModel } from '../../../main/formats/index.ts';
 import { attrB, attrF, attrI, attrList, attrS, attrShape, attrTensor, attrType, encodeGraphDef, graph, node } from '../../../main/writer/graph.ts';
 import { REAL, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
 
@@ -256,4 +256,34 @@ test('the summary counts ops and finds variables in one pass; ops named like Obj
     { name: 'v', checkpointKey: null, dtype: 'DT_FLOAT', shape: [2] },
     { name: 'handle', checkpointKey: null, dtype: 'DT_INT32', shape: [] },
   ]);
+});
+
+test('big files of a model are hashed on a worker thread started before the graph is decoded; a cancelled listing stops', async () => {
+  const dir = tempDir();
+  mkdirSync(join(dir, 'variables'));
+  const shard = Buffer.alloc(HASH_OFF_THREAD_BYTES + 4097);
+  for (let i = 0; i < shard.length; i += 513) shard[i] = i & 0xff;
+  writeFileSync(join(dir, 'variables', 'variables.data-00000-of-00001'), shard);
+  writeFileSync(join(dir, 'small.txt'), 'small');
+  const warnings: string[] = [];
+  const listing = await startModelFileListing(dir, warnings);
+  assert.deepEqual(await listing.entries(), [
+    { path: 'small.txt', size: 5, sha256: createHash('sha256').update('small').digest('hex') },
+    { path: 'variables/variables.data-00000-of-00001', size: shard.length, sha256: createHash('sha256').update(shard).digest('hex') },
+  ]);
+  assert.deepEqual(warnings, []);
+  const cancelled = await startModelFileListing(dir, []);
+  cancelled.cancel(); // no hang, no unhandled rejection
+
+  // End to end: a SavedModel whose checkpoint shard is big; the listing equals a plain hash of every file.
+  const model = join(dir, 'model');
+  mkdirSync(join(model, 'variables'), { recursive: true });
+  const source = join(REAL, 'serving_saved_model_half_plus_two_cpu', '00000123');
+  if (existsSync(source)) {
+    writeFileSync(join(model, 'saved_model.pb'), readFileSync(join(source, 'saved_model.pb')));
+    writeFileSync(join(model, 'variables', 'extra.bin'), shard);
+    const opened = await openModel(model);
+    for (const file of opened.files) assert.equal(file.sha256, createHash('sha256').update(readFileSync(join(model, file.path))).digest('hex'), file.path);
+    assert.ok(opened.files.some((f) => f.path === 'variables/extra.bin'));
+  }
 });
