@@ -30,8 +30,13 @@ export interface HeldFile {
   sha256: Promise<string | null>;
 }
 
-/** Files at least this big are hashed on a worker thread while the main thread decodes them. */
-export const HASH_OFF_THREAD_BYTES = 8 * 1024 * 1024;
+/**
+ * Files at least this big are hashed on a worker thread while the main thread decodes. A
+ * thread costs 50-100 ms of CPU to start, on the core the GC's helpers use too: for the 27 MB
+ * saved_model.pb of the 400k-node bench, hashing it here (26 ms) was as fast and took 50 ms
+ * less CPU; from about 64 MB on, the thread wins. Tests lower it.
+ */
+export const HASH_OFF_THREAD = { minBytes: 64 * 1024 * 1024 };
 
 const HASH_WORKER_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
@@ -47,7 +52,7 @@ parentPort.postMessage(createHash('sha256').update(new Uint8Array(workerData)).d
  * here and now. A failed thread yields null and the file is hashed from disk instead.
  */
 export function hashHeldBytes(bytes: Uint8Array): HeldFile {
-  if (bytes.length < HASH_OFF_THREAD_BYTES || !(bytes.buffer instanceof SharedArrayBuffer)) {
+  if (bytes.length < HASH_OFF_THREAD.minBytes || !(bytes.buffer instanceof SharedArrayBuffer)) {
     return { size: bytes.length, sha256: Promise.resolve(createHash('sha256').update(bytes).digest('hex')) };
   }
   return { size: bytes.length, sha256: hashOnThread(bytes.buffer, bytes.byteOffset, bytes.length) };
@@ -113,7 +118,7 @@ export interface ModelFileListing {
 
 /**
  * Walks the model's files now (warnings appended now) and starts hashing them: files of
- * HASH_OFF_THREAD_BYTES or more are read and hashed by one worker thread, so a reader that
+ * HASH_OFF_THREAD.minBytes or more are read and hashed by one worker thread, so a reader that
  * decodes the graph meanwhile has the other core hash a multi-gigabyte checkpoint for it.
  */
 export async function startModelFileListing(root: string, warnings: string[], hash = true, held: ReadonlyMap<string, HeldFile> = new Map()): Promise<ModelFileListing> {
@@ -121,7 +126,7 @@ export async function startModelFileListing(root: string, warnings: string[], ha
   const single = found.length === 1 && found[0]!.abs === root;
   const total = found.reduce((n, f) => n + f.size, 0);
   const hashed = byteProgress('parse', 'hashing model files', total);
-  const onThread = hash ? found.filter((f) => f.size >= HASH_OFF_THREAD_BYTES && !(held.get(f.abs)?.size === f.size)).map((f) => f.abs) : [];
+  const onThread = hash ? found.filter((f) => f.size >= HASH_OFF_THREAD.minBytes && !(held.get(f.abs)?.size === f.size)).map((f) => f.abs) : [];
   const thread = onThread.length > 0 ? hashFilesOnThread(onThread, hashed) : null;
   return {
     cancel: () => thread?.cancel(),

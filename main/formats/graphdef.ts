@@ -8,7 +8,7 @@ import { LIMITS, ModelError, asModelError } from './errors.ts';
 import { dtypeName, tensorProtoToIR, type TensorProtoLike } from './tensor.ts';
 import { protoTypes, put, toGraphIR } from './protobuf.ts';
 import { parseTextProto } from './pbtxt.ts';
-import { HASH_OFF_THREAD_BYTES } from './files.ts';
+import { HASH_OFF_THREAD } from './files.ts';
 
 const WIRE_VARINT = 0;
 const WIRE_FIXED64 = 1;
@@ -880,7 +880,7 @@ async function readWholeFile(file: string, limit: number): Promise<Buffer> {
     if (size > limit) throw new ModelError(file, `file is ${size} bytes, larger than the ${limit}-byte limit`);
     // Big files go to shared memory, which a hashing thread reads while this one decodes
     // (files.ts hashHeldBytes); never from Buffer's pool: .buffer is this file alone.
-    const whole = size >= HASH_OFF_THREAD_BYTES ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
+    const whole = size >= HASH_OFF_THREAD.minBytes ? Buffer.from(new SharedArrayBuffer(size)) : Buffer.allocUnsafeSlow(size);
     let filled = 0;
     while (filled < size) {
       const { bytesRead } = await handle.read(whole, filled, size - filled, filled);

@@ -15,12 +15,16 @@ import { decodeGraphDefBytes, readProtoFile } from '../../../main/formats/graphd
 import { decodeSavedModelBytes } from '../../../main/formats/savedmodel.ts';
 import { decodeMetaGraphDefBytes } from '../../../main/formats/metagraph.ts';
 import { protoTypes, toGraphIR } from '../../../main/formats/protobuf.ts';
-import { HASH_OFF_THREAD_BYTES, hashHeldBytes, listModelFiles, startModelFileListing, type HeldFile } from '../../../main/formats/files.ts';
+import { HASH_OFF_THREAD, hashHeldBytes, listModelFiles, startModelFileListing, type HeldFile } from '../../../main/formats/files.ts';
 import { LIMITS, ModelError } from '../../../main/formats/errors.ts';
 import { opCounts, summarizeModel } from '../../../main/formats/summary.ts';
 import { graphOnlyMetaGraph, openModel } from '../../../main/formats/index.ts';
 import { attrB, attrF, attrI, attrList, attrS, attrShape, attrTensor, attrType, encodeGraphDef, graph, node } from '../../../main/writer/graph.ts';
 import { REAL, skipWithoutCorpus, tempDir } from '../../helpers/corpus.ts';
+
+/** The off-thread threshold, lowered so these tests use 1 MB files instead of 64 MB ones. */
+const SMALL_THRESHOLD = 1024 * 1024;
+HASH_OFF_THREAD.minBytes = SMALL_THRESHOLD;
 
 /** A deterministic generator (xorshift32), so a failure names a reproducible graph. */
 function random(seed: number): () => number {
@@ -77,7 +81,7 @@ function attrShapeIR(rnd: () => number) {
   return { unknownRank: false, dims: [Math.floor(rnd() * 3), 8] };
 }
 
-/** Bytes in a SharedArrayBuffer, as readProtoFile holds files of HASH_OFF_THREAD_BYTES and more. */
+/** Bytes in a SharedArrayBuffer, as readProtoFile holds files of HASH_OFF_THREAD.minBytes and more. */
 function inSharedMemory(bytes: Uint8Array): Buffer {
   const shared = Buffer.from(new SharedArrayBuffer(bytes.length));
   shared.set(bytes);
@@ -186,7 +190,7 @@ test('readProtoFile reads the whole file, big files into shared memory, within t
   assert.equal(smallRead.buffer.byteLength, 4, 'its own memory, not a slice of a pool');
 
   const big = join(dir, 'big.pb');
-  const data = Buffer.alloc(HASH_OFF_THREAD_BYTES + 12345);
+  const data = Buffer.alloc(SMALL_THRESHOLD + 12345);
   for (let i = 0; i < data.length; i += 4096) data[i] = (i >>> 12) & 0xff;
   writeFileSync(big, data);
   const bigRead = await readProtoFile(big, false);
@@ -210,7 +214,7 @@ test('readProtoFile reads the whole file, big files into shared memory, within t
 
 test('a big held file is hashed on a worker thread; listModelFiles takes held hashes and rereads on a size mismatch', async () => {
   const dir = tempDir();
-  const data = Buffer.alloc(HASH_OFF_THREAD_BYTES + 1, 0x5a);
+  const data = Buffer.alloc(SMALL_THRESHOLD + 1, 0x5a);
   writeFileSync(join(dir, 'saved_model.pb'), data);
   writeFileSync(join(dir, 'other.bin'), 'other');
   const expected = createHash('sha256').update(data).digest('hex');
@@ -261,7 +265,7 @@ test('the summary counts ops and finds variables in one pass; ops named like Obj
 test('big files of a model are hashed on a worker thread started before the graph is decoded; a cancelled listing stops', async () => {
   const dir = tempDir();
   mkdirSync(join(dir, 'variables'));
-  const shard = Buffer.alloc(HASH_OFF_THREAD_BYTES + 4097);
+  const shard = Buffer.alloc(SMALL_THRESHOLD + 4097);
   for (let i = 0; i < shard.length; i += 513) shard[i] = i & 0xff;
   writeFileSync(join(dir, 'variables', 'variables.data-00000-of-00001'), shard);
   writeFileSync(join(dir, 'small.txt'), 'small');
