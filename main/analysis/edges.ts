@@ -122,46 +122,69 @@ export function dataInputCount(node: NodeIR): number {
 
 /**
  * Node name → index of one graph body (the last node wins for a duplicated name, as with a Map).
- * Open addressing over typed arrays: a V8 Map of 400k fresh strings costs ~5× more to build and
- * probe, and the lookups here (one per input edge) are the hot loop of building a scope.
+ * Built without random writes into a big table: the names' hashes are radix-sorted (stable, so
+ * equal hashes stay in node order) and a directory over the top hash bits points into the
+ * sorted run. A V8 Map of 400k fresh strings costs ~5× more, and a hash table of that size
+ * misses the cache on every insert.
  */
 export class NameIndex {
-  private readonly names: string[];
-  /** Interleaved (hash, node index) pairs; index -1 marks a free slot. */
-  private readonly table: Int32Array;
-  private readonly mask: number;
-  private readonly wrap: number;
+  private readonly names: readonly string[];
+  /** (hash, node index) pairs sorted by hash (unsigned), node order within a hash. */
+  private readonly hashes: Int32Array;
+  private readonly nodesByHash: Int32Array;
+  /** Pairs whose hash has top bits b are directory[b] .. directory[b + 1]. */
+  private readonly directory: Int32Array;
+  private readonly shift: number;
+  /** Whether two nodes share a name. */
+  readonly repeated: boolean;
 
-  /** Indexes names[0..] now, or, with `incremental`, as insert(i) is called for each i in order. */
-  constructor(names: readonly string[], incremental = false) {
+  constructor(names: readonly string[]) {
     const n = names.length;
-    let capacity = 8;
-    while (capacity < n * 2) capacity <<= 1;
-    this.names = names as string[];
-    this.table = new Int32Array(capacity * 2).fill(-1);
-    this.mask = capacity - 1;
-    this.wrap = capacity * 2 - 1;
-    if (!incremental) for (let i = 0; i < n; i++) this.insert(i);
-  }
-
-  /** Indexes names[i] (a later node of the same name replaces an earlier one); true when the name was indexed before. */
-  insert(i: number): boolean {
-    const name = this.names[i]!;
-    const hash = hashName(name, 0, name.length);
-    const table = this.table;
-    let slot = (hash & this.mask) << 1;
-    for (;;) {
-      const at = table[slot + 1]!;
-      if (at === -1) break;
-      if (table[slot] === hash && this.names[at] === name) {
-        table[slot + 1] = i;
-        return true;
-      }
-      slot = (slot + 2) & this.wrap;
+    this.names = names;
+    let hashes = new Int32Array(n);
+    let order = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const name = names[i]!;
+      hashes[i] = hashName(name, 0, name.length);
+      order[i] = i;
     }
-    table[slot] = hash;
-    table[slot + 1] = i;
-    return false;
+    // LSD radix sort on the unsigned hash, 11 bits a pass: 3 passes, each a sequential read and
+    // a scatter over 2048 cursors that stay in cache.
+    if (n > 1) {
+      let hashesOut = new Int32Array(n);
+      let orderOut = new Int32Array(n);
+      const counts = new Int32Array(2048);
+      for (let pass = 0; pass < 3; pass++) {
+        const bits = pass * 11;
+        counts.fill(0);
+        for (let i = 0; i < n; i++) counts[(hashes[i] >>> bits) & 2047]++;
+        let sum = 0;
+        for (let d = 0; d < 2048; d++) {
+          const c = counts[d];
+          counts[d] = sum;
+          sum += c;
+        }
+        for (let i = 0; i < n; i++) {
+          const at = counts[(hashes[i] >>> bits) & 2047]++;
+          hashesOut[at] = hashes[i];
+          orderOut[at] = order[i];
+        }
+        [hashes, hashesOut] = [hashesOut, hashes];
+        [order, orderOut] = [orderOut, order];
+      }
+    }
+    this.hashes = hashes;
+    this.nodesByHash = order;
+    let bits = 1;
+    while (bits < 20 && 1 << bits < n) bits++;
+    this.shift = 32 - bits;
+    const directory = new Int32Array((1 << bits) + 1);
+    for (let i = 0; i < n; i++) directory[(hashes[i] >>> this.shift) + 1]++;
+    for (let d = 0; d < 1 << bits; d++) directory[d + 1] += directory[d];
+    this.directory = directory;
+    let repeated = false;
+    for (let i = 1; i < n && !repeated; i++) if (hashes[i] === hashes[i - 1]) repeated = sameNameBefore(names, hashes, order, i);
+    this.repeated = repeated;
   }
 
   get size(): number {
@@ -170,36 +193,37 @@ export class NameIndex {
 
   /** Index of the node named `name`. */
   get(name: string): number | undefined {
-    const hash = hashName(name, 0, name.length);
-    const table = this.table;
-    let slot = (hash & this.mask) << 1;
-    for (;;) {
-      const at = table[slot + 1]!;
-      if (at === -1) return undefined;
-      if (table[slot] === hash && this.names[at] === name) return at;
-      slot = (slot + 2) & this.wrap;
-    }
+    return this.find(name, hashName(name, 0, name.length), 0, name.length);
   }
 
   /** Index of the node named text[start, end). */
   getRange(text: string, start: number, end: number): number | undefined {
-    const hash = hashName(text, start, end);
-    const table = this.table;
-    let slot = (hash & this.mask) << 1;
-    for (;;) {
-      const at = table[slot + 1]!;
-      if (at === -1) return undefined;
-      if (table[slot] === hash) {
-        const name = this.names[at]!;
-        if (name.length === end - start && text.startsWith(name, start)) return at;
-      }
-      slot = (slot + 2) & this.wrap;
-    }
+    return this.find(text, hashName(text, start, end), start, end);
   }
 
   has(name: string): boolean {
     return this.get(name) !== undefined;
   }
+
+  private find(text: string, hash: number, start: number, end: number): number | undefined {
+    const whole = start === 0 && end === text.length;
+    const top = hash >>> this.shift;
+    let found: number | undefined;
+    for (let k = this.directory[top]; k < this.directory[top + 1]; k++) {
+      if (this.hashes[k] !== hash) continue;
+      const at = this.nodesByHash[k];
+      const name = this.names[at]!;
+      // Node order within a hash: the last match is the last node of that name.
+      if (whole ? name === text : name.length === end - start && text.startsWith(name, start)) found = at;
+    }
+    return found;
+  }
+}
+
+/** Whether the name at sorted position i equals one before it with the same hash. */
+function sameNameBefore(names: readonly string[], hashes: Int32Array, order: Int32Array, i: number): boolean {
+  for (let j = i - 1; j >= 0 && hashes[j] === hashes[i]; j--) if (names[order[j]] === names[order[i]]) return true;
+  return false;
 }
 
 /** FNV-1a over UTF-16 code units of text[start, end). */
@@ -260,16 +284,12 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
   const args = new Map<string, number>();
   if (fn) fn.signature.inputArgs.forEach((a, i) => args.set(a.name, i));
   // One pass over the nodes: names into the index, ops into the op index, inputs resolved.
-  // Graph-level inputs mostly name earlier nodes: each node's plain inputs are resolved right
-  // after the names before it are indexed, and only the rest (later producers, other spellings)
-  // once the index is whole. A repeated name (the last one wins) redoes them all at the end.
-  const index = new NameIndex(names, true);
+  // Graph-level inputs mostly name one of the last two nodes: those are resolved on the way,
+  // the rest once the name index is built. A repeated name (the last one wins) redoes them all.
   const later: number[] = [];
-  let repeated = false;
   for (let i = 0; i < n; i++) {
     const node = nodes[i];
     names[i] = node.name;
-    if (index.insert(i)) repeated = true;
     // Graphs repeat short op patterns (Const, AddV2, Const, …): the last two ops skip the Map.
     const op = node.op;
     if (op !== lastOp) {
@@ -305,9 +325,11 @@ export function buildScope(id: number, fn: FunctionIR | null, nodes: NodeIR[], l
       // reader): output 0 of it, unless the text says more (`^`, `:`), which the general reading takes.
       const recent = i > 0 && text === names[i - 1] ? i - 1 : i > 1 && text === names[i - 2] ? i - 2 : -1;
       if (recent >= 0 && text.charCodeAt(0) !== 0x5e && text.indexOf(':') < 0) inputRef[base + j] = recent;
-      else if (!resolvePlain(text, index, inputKind, inputRef, inputOutput, base + j)) later.push(base + j);
+      else later.push(base + j);
     }
   }
+  const index = new NameIndex(names);
+  const repeated = index.repeated;
   const inputCount = inputStart[n];
   if (inputKind.length > inputCount + (inputCount >> 2) + 16) {
     inputKind = inputKind.slice(0, inputCount);

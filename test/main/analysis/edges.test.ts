@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
-import { buildScope, dataUses, dataUsesOfMarked, edgesOf, flatOutputIndex, nodesOf, opIndex, parseInputName } from '../../../main/analysis/edges.ts';
+import { buildScope, dataUses, dataUsesOfMarked, edgesOf, flatOutputIndex, NameIndex, nodesOf, opIndex, parseInputName } from '../../../main/analysis/edges.ts';
 import { opDefLookup } from '../../../main/analysis/callgraph.ts';
 import { attrI, attrList, graph, node } from '../../../main/writer/graph.ts';
 import type { FunctionIR } from '../../../shared/ir.ts';
@@ -201,4 +201,23 @@ test('function-body resolution agrees with the full reading: args, `node:out:i`,
     }),
     { numRuns: 3000 },
   );
+});
+
+test('the name index answers as a Map of the names would (the last node of a name wins), small and large', () => {
+  const check = (names: string[]) => {
+    const index = new NameIndex(names);
+    const map = new Map<string, number>();
+    names.forEach((name, i) => map.set(name, i));
+    for (const [name, i] of map) {
+      assert.equal(index.get(name), i, name);
+      assert.equal(index.getRange(`<${name}>`, 1, name.length + 1), i, name);
+    }
+    assert.equal(index.repeated, map.size < names.length);
+    for (const absent of ['', 'absent', `${names[0] ?? ''}x`]) if (!map.has(absent)) assert.equal(index.get(absent), undefined);
+  };
+  fc.assert(fc.property(fc.array(fc.string({ maxLength: 4 }), { maxLength: 60 }), check), { numRuns: 1000 });
+  // Enough names for every directory bit and radix pass; a few repeats spread through.
+  const many = Array.from({ length: 50_000 }, (_, i) => `layer_${i % 49_990}/wé`);
+  check(many);
+  check(many.slice(0, 49_990));
 });

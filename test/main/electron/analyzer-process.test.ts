@@ -56,7 +56,7 @@ test('one process per analysis with a heap cap; the result comes back over messa
   assert.equal(result.report.findings[0].op, 'WriteFile');
   assert.equal(forks.length, 1);
   assert.equal(forks[0].path, '/app/dist/electron/analyzer.cjs');
-  assert.deepEqual(forks[0].options.execArgv, ['--max-old-space-size=1024', '--initial-old-space-size=256']);
+  assert.deepEqual(forks[0].options.execArgv, ['--max-old-space-size=1024', '--initial-old-space-size=256', '--max-semi-space-size=8']);
   assert.deepEqual(forks[0].child.posted, [{ ...request, isolation: { isolated: false, description: 'analysis ran in a separate Electron utility process (no OS sandbox)' } }]);
 });
 
