@@ -166,10 +166,6 @@ export class NameIndex {
     this.repeated = anyRepeated(names, hashes, order);
   }
 
-  get size(): number {
-    return this.names.length;
-  }
-
   /** Index of the node named `name`. */
   get(name: string): number | undefined {
     return this.find(name, hashName(name, 0, name.length), 0, name.length);
@@ -556,12 +552,10 @@ export function consumerIndex(scope: Scope): ConsumerIndex {
   return index;
 }
 
-/** Readers of `node` (data and control edges) in node order: once each, or once per edge. */
-export function consumersOf(scope: Scope, node: number, perEdge = false): number[] {
+/** Readers of `node` (data and control edges) in node order, once per edge. */
+export function consumersOf(scope: Scope, node: number): number[] {
   const { start, list } = consumerIndex(scope);
-  const out: number[] = [];
-  for (let k = start[node]; k < start[node + 1]; k++) if (perEdge || out[out.length - 1] !== list[k]) out.push(list[k]);
-  return out;
+  return Array.from(list.subarray(start[node], start[node + 1]));
 }
 
 /**
@@ -581,20 +575,6 @@ export function dataUsesOfMarked(scope: Scope, marked: Uint8Array): Map<number, 
         if (list) list.push({ node: i, slot });
         else out.set(inputRef[k], [{ node: i, slot }]);
       }
-      slot++;
-    }
-  }
-  return out;
-}
-
-/** Every data input slot reading an output of `producer`: the reader and the slot, in node and input order. */
-export function dataUses(scope: Scope, producer: number): { node: number; slot: number }[] {
-  const out: { node: number; slot: number }[] = [];
-  for (const reader of consumersOf(scope, producer)) {
-    let slot = 0;
-    for (const e of edgesOf(scope, reader)) {
-      if (e.control) continue;
-      if (e.source.kind === 'node' && e.source.node === producer) out.push({ node: reader, slot });
       slot++;
     }
   }

@@ -260,7 +260,7 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
     return data.length > 0 && data.every((e) => fromVariable(scope, e.source));
   }
   if (RESTORE_OPS.has(n.op)) {
-    const consumers = consumersOf(scope, node, true);
+    const consumers = consumersOf(scope, node);
     if (!consumers.length) return false;
     return consumers.every((c) => {
       let cur = c;
@@ -268,7 +268,7 @@ export function saverShaped(cg: CallGraph, scope: Scope, node: number): boolean 
         const op = scope.nodes[cur].op;
         if (op === 'Assign' || op === 'AssignVariableOp') return fromVariable(scope, edgesOf(scope, cur).find((e) => !e.control)!.source);
         if (!PASS.has(op)) return false;
-        const next = consumersOf(scope, cur, true);
+        const next = consumersOf(scope, cur);
         if (next.length !== 1) return false;
         cur = next[0];
       }
