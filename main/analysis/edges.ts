@@ -88,11 +88,20 @@ export function argLength(arg: ArgDefIR, node: NodeIR): number | null {
 
 /** Flat index of element `elem` of output arg `port` of `node`; null when it cannot be computed. */
 export function flatOutputIndex(node: NodeIR, port: string, elem: number, lookup: OpDefLookup): number | null {
+  const offset = outputArgOffset(node, lookup, port, 0, port.length);
+  return offset === null ? null : offset + elem;
+}
+
+/**
+ * Flat index of the first output of the output arg named text[start, end) on `node` (the name
+ * compared in place, so an input's port needs no substring); null when it cannot be computed.
+ */
+function outputArgOffset(node: NodeIR, lookup: OpDefLookup, text: string, start: number, end: number): number | null {
   const def = lookup(node.op);
   if (!def) return null;
   let offset = 0;
   for (const arg of def.outputArgs) {
-    if (arg.name === port) return offset + elem;
+    if (arg.name.length === end - start && text.startsWith(arg.name, start)) return offset;
     const len = argLength(arg, node);
     if (len === null) return null;
     offset += len;
@@ -439,25 +448,11 @@ function resolveInBody(text: string, scope: Pick<Scope, 'nodes' | 'index' | 'arg
   if (elem < 0) return false;
   const node = scope.index.getRange(text, 0, first);
   if (node === undefined) return false;
-  // flatOutputIndex, with the port compared in place.
-  const producer = scope.nodes[node];
-  const def = lookup(producer.op);
-  let flat: number | null = null;
-  if (def) {
-    let offset = 0;
-    for (const arg of def.outputArgs) {
-      if (arg.name.length === last - first - 1 && text.startsWith(arg.name, first + 1)) {
-        flat = offset + elem;
-        break;
-      }
-      const len = argLength(arg, producer);
-      if (len === null) break;
-      offset += len;
-    }
-  }
+  // As flatOutputIndex, with the port compared in place.
+  const offset = outputArgOffset(scope.nodes[node], lookup, text, first + 1, last);
   kind[k] = INPUT_NODE;
   ref[k] = node;
-  output[k] = flat ?? elem;
+  output[k] = offset === null ? elem : offset + elem;
   return true;
 }
 

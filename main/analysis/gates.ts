@@ -4,7 +4,7 @@
 // switch context of the op inside its own graph body.
 import type { CallGraph, CallSite } from './callgraph.ts';
 import type { Frame, Tensor } from './dataflow.ts';
-import { consumerIndex, dataEdges, edgesOf, nodesOf, type Scope, type Source } from './edges.ts';
+import { consumerIndex, dataEdges, edgesOf, nodesOf, type ConsumerIndex, type Scope, type Source } from './edges.ts';
 
 export interface SwitchCtx {
   id: number;
@@ -89,7 +89,7 @@ function computeContexts(scope: Scope): ScopeContexts {
   // NextIteration back edges; leftovers (hostile cycles) in index order.
   const region = new Uint8Array(n);
   const members: number[] = [];
-  let readers: ReturnType<typeof consumerIndex> | null = null;
+  let readers: ConsumerIndex | null = null;
   for (const v of nodesOf(scope, (op) => SWITCH.has(op))) {
     if (region[v]) continue;
     readers ??= consumerIndex(scope);
